@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import type { Command } from '../../pipeline/cli';
+import { startEmulator } from './index';
+
+const HELP = `Usage: furrow emulator [--host 127.0.0.1] [--port 4566] [--data-dir DIR] [--strict-kinesis]
+
+Starts Furrow's AWS emulator: Kinesis, SQS, DynamoDB and S3 on one port, for the real @aws-sdk v3 clients.
+
+Options:
+  --host HOST        address to listen on (default 127.0.0.1)
+  --port PORT        port (default 4566; 0 picks a free one)
+  --data-dir DIR     keep every acknowledged write in DIR so it survives a restart (default: memory only)
+  --strict-kinesis   enforce AWS's per-shard limits (1 MB/s, 1,000 records/s in; 2 MB/s, 5 GetRecords/s out)
+  --region REGION    region in ARNs and queue URLs (default us-east-1)
+  -h, --help         this text
+
+Admin: GET /_furrow/health, GET|POST|DELETE /_furrow/faults ({"rules":[{"service":"kinesis","operation":"PutRecords","error":"throttle","errorRate":0.5}]}).
+Point clients at it with AWS_ENDPOINT_URL=http://127.0.0.1:4566 (any credentials).`;
+
+export const command: Command = {
+  summary: 'the Docker-free AWS emulator (Kinesis, SQS, DynamoDB, S3)',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '4566' },
+        'data-dir': { type: 'string' },
+        'strict-kinesis': { type: 'boolean', default: false },
+        region: { type: 'string', default: 'us-east-1' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      process.stdout.write(HELP + '\n');
+      return;
+    }
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    let emu;
+    try {
+      emu = await startEmulator({
+        host: values.host,
+        port,
+        dataDir: values['data-dir'],
+        region: values.region,
+        kinesis: { strict: values['strict-kinesis'] },
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${port} on ${values.host} is already in use (pick another with --port)`);
+      throw err;
+    }
+    process.stdout.write(
+      `furrow emulator listening on ${emu.endpoint} (kinesis, sqs, dynamodb, s3)` +
+        (values['data-dir'] ? `, state in ${values['data-dir']}` : ', state in memory') +
+        '\n',
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.stdout.write('furrow emulator: stopping\n');
+        void emu.stop().then(resolve);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  },
+};

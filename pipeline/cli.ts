@@ -1,0 +1,41 @@
+/**
+ * `furrow <command>`: one entry point for every app. Each command lives in its own module and is loaded
+ * lazily so `furrow collector` does not pay for the emulator's imports.
+ */
+export interface Command {
+  /** One line for `furrow --help`. */
+  summary: string;
+  run(argv: string[]): Promise<void>;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  emulator: async () => (await import('../emulator/aws/main')).command,
+};
+
+function usage(): string {
+  const lines = ['Usage: furrow <command> [options]', '', 'Commands:'];
+  for (const name of Object.keys(commands)) lines.push(`  ${name}`);
+  lines.push('', 'Run `furrow <command> --help` for the options of one command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`furrow: unknown command '${name}'\n\n${usage()}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const command = await load();
+  try {
+    await command.run(rest);
+  } catch (err) {
+    process.stderr.write(`furrow ${name}: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
