@@ -1,16 +1,916 @@
 import { AwsError } from '../errors';
+import type { Journal } from '../journal';
 import type { EdgeRequest, JsonService, ServiceContext } from '../types';
+import {
+  MAX_HASH_KEY,
+  Shard,
+  Stream,
+  TokenBucket,
+  decodeSeq,
+  evenRanges,
+  javaDate,
+  partitionHashHex,
+  shardIdOf,
+  toHex32,
+  type StoredRecord,
+  type StreamMode,
+} from './model';
+import { Checks, HASH_KEY, SEQUENCE_NUMBER, SHARD_ID, STREAM_ARN, STREAM_NAME, typeError } from './validate';
 
-/** Placeholder until the service lands: every operation is unknown. */
 export interface KinesisOptions {
-  /** Enforce AWS per-shard limits with the real throttling errors. */
+  /** Enforce AWS per-shard limits with the real throttling errors (1 MiB/s and 1,000 records/s in; 2 MiB/s and 5 GetRecords/s out). */
   strict?: boolean;
+  /** How long a shard iterator (and a ListShards NextToken) stays valid. Default 300,000 ms, as on AWS. */
+  iteratorTtlMs?: number;
+  /** How long a new stream stays CREATING before it turns ACTIVE. Default 0 (ACTIVE at once). */
+  createDelayMs?: number;
+  /** Open shards allowed across the account (AWS's default quota is 500 in most regions). */
+  shardLimit?: number;
 }
 
+/** What the journal holds: one line per acknowledged mutation (or a snapshot after compaction). */
+type JournalRecord =
+  | { t: 'create'; name: string; shards: number; mode: StreamMode; at: number; activeAt: number; tags?: Record<string, string> }
+  | { t: 'delete'; name: string }
+  /** Records as [shardIndex, sequenceNumber, arrival (epoch s), base64 data, partition key]. */
+  | { t: 'put'; name: string; r: Array<[number, string, number, string, string]> }
+  | { t: 'split'; name: string; shard: string; newStart: string; at: number }
+  | { t: 'merge'; name: string; shard: string; adjacent: string; at: number }
+  | { t: 'retention'; name: string; hours: number }
+  | { t: 'tags'; name: string; add?: Record<string, string>; remove?: string[] }
+  | { t: 'snapshot'; name: string; createdAt: number; activeAt: number; mode: StreamMode; counter: number; retentionHours: number; lastArrival: number; tags: Record<string, string>; shards: SnapshotShard[] };
+
+interface SnapshotShard {
+  hs: string;
+  he: string;
+  ss: string;
+  es?: string;
+  ca: number;
+  cl?: number;
+  p?: string;
+  ap?: string;
+  base: number;
+}
+
+const MIB = 1024 * 1024;
+const MAX_RECORD_BYTES = MIB;
+const MAX_PUT_RECORDS_BYTES = 5 * MIB;
+const MAX_GET_RECORDS_BYTES = 10 * MIB;
+const ITERATOR_PREFIX = 'AAAAAAAAAAF';
+const PUT_RECORDS_MAX = 500;
+const ITERATOR_TYPES = ['AT_SEQUENCE_NUMBER', 'AFTER_SEQUENCE_NUMBER', 'TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'] as const;
+const SHARD_FILTER_TYPES = ['AFTER_SHARD_ID', 'AT_TRIM_HORIZON', 'FROM_TRIM_HORIZON', 'AT_LATEST', 'AT_TIMESTAMP', 'FROM_TIMESTAMP'] as const;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Kinesis Data Streams over JSON 1.1 (`X-Amz-Target: Kinesis_20131202.<Op>`), in memory, journaled when the
+ * emulator has a data dir. Semantics follow AWS: MD5 partition-key routing over [0, 2^128-1], strictly
+ * increasing 56-digit sequence numbers, opaque iterators that expire, resharding with closed parents and
+ * ChildShards, and (strict mode) AWS's per-shard throughput limits.
+ */
 export class KinesisService implements JsonService {
   readonly name = 'kinesis' as const;
-  constructor(_ctx: ServiceContext, _options: KinesisOptions = {}) {}
-  handle(operation: string, _input: any, _req: EdgeRequest): unknown {
-    throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported`, 400);
+  private readonly streams = new Map<string, Stream>();
+  private readonly journal: Journal<JournalRecord> | null;
+  private readonly ttl: number;
+  private readonly strict: boolean;
+  private readonly createDelayMs: number;
+  private readonly shardLimit: number;
+  private readonly ops: Record<string, (input: Record<string, unknown>) => unknown>;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    options: KinesisOptions = {},
+  ) {
+    this.ttl = options.iteratorTtlMs ?? 300_000;
+    this.strict = options.strict ?? false;
+    this.createDelayMs = options.createDelayMs ?? 0;
+    this.shardLimit = options.shardLimit ?? 500;
+    this.ops = {
+      CreateStream: (i) => this.createStream(i),
+      DeleteStream: (i) => this.deleteStream(i),
+      DescribeStream: (i) => this.describeStream(i),
+      DescribeStreamSummary: (i) => this.describeStreamSummary(i),
+      ListStreams: (i) => this.listStreams(i),
+      ListShards: (i) => this.listShards(i),
+      PutRecord: (i) => this.putRecord(i),
+      PutRecords: (i) => this.putRecords(i),
+      GetShardIterator: (i) => this.getShardIterator(i),
+      GetRecords: (i) => this.getRecords(i),
+      SplitShard: (i) => this.splitShard(i),
+      MergeShards: (i) => this.mergeShards(i),
+      IncreaseStreamRetentionPeriod: (i) => this.retention(i, 'increase'),
+      DecreaseStreamRetentionPeriod: (i) => this.retention(i, 'decrease'),
+      AddTagsToStream: (i) => this.addTags(i),
+      RemoveTagsFromStream: (i) => this.removeTags(i),
+      ListTagsForStream: (i) => this.listTags(i),
+      DescribeLimits: () => this.describeLimits(),
+      ListStreamConsumers: (i) => {
+        this.resolveStream(new Checks(i), i, 'StreamARN');
+        return { Consumers: [] };
+      },
+    };
+    this.journal = ctx.journal<JournalRecord>('kinesis');
+    if (this.journal) for (const rec of this.journal.read()) this.replay(rec);
+  }
+
+  handle(operation: string, input: any, _req: EdgeRequest): unknown {
+    const op = this.ops[operation];
+    if (!op) throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported by Kinesis`, 400);
+    return op(input as Record<string, unknown>);
+  }
+
+  /** Rewrite the journal as a snapshot of the current state. */
+  close(): void {
+    if (!this.journal) return;
+    this.journal.compact(this.snapshot());
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Streams
+
+  private createStream(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const name = c.str('StreamName', { required: true, ...STREAM_NAME });
+    const shardCount = c.int('ShardCount', { min: 1, max: 100_000 });
+    const modeDetails = c.obj('StreamModeDetails');
+    let mode: StreamMode = shardCount === undefined ? 'ON_DEMAND' : 'PROVISIONED';
+    if (modeDetails) {
+      const m = new Checks(modeDetails).enumOf('StreamMode', ['PROVISIONED', 'ON_DEMAND'] as const, { required: true });
+      if (m) mode = m;
+    }
+    const tags = this.tagMap(c, input.Tags, 'Tags');
+    c.done();
+    if (mode === 'PROVISIONED' && shardCount === undefined)
+      throw new AwsError('ValidationException', 'ShardCount is required for a PROVISIONED stream.', 400);
+    const shards = shardCount ?? 4;
+    if (this.streams.has(name!))
+      throw new AwsError('ResourceInUseException', `Stream ${name} under account ${this.ctx.accountId} already exists.`, 400);
+    const current = this.openShardTotal();
+    if (current + shards > this.shardLimit)
+      throw new AwsError(
+        'LimitExceededException',
+        `This request would exceed the shard limit for the account ${this.ctx.accountId} in ${this.ctx.region}. Current shard count for the account: ${current}. Limit: ${this.shardLimit}. Number of additional shards that would have resulted from this request: ${shards}.`,
+        400,
+      );
+    const at = this.ctx.now();
+    const rec: JournalRecord = { t: 'create', name: name!, shards, mode, at, activeAt: at + this.createDelayMs };
+    if (tags && Object.keys(tags).length) rec.tags = tags;
+    this.log(rec);
+    this.applyCreate(rec);
+    return {};
+  }
+
+  private applyCreate(rec: Extract<JournalRecord, { t: 'create' }>): Stream {
+    const s = new Stream(rec.name, this.arnOf(rec.name), rec.at, rec.mode, rec.activeAt);
+    for (const [lo, hi] of evenRanges(rec.shards)) s.addShard(lo, hi, rec.at);
+    s.refreshOpen();
+    s.lastArrival = rec.at;
+    for (const [k, v] of Object.entries(rec.tags ?? {})) s.tags.set(k, v);
+    this.streams.set(rec.name, s);
+    return s;
+  }
+
+  private deleteStream(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    c.bool('EnforceConsumerDeletion');
+    const s = this.resolveStream(c, input);
+    this.log({ t: 'delete', name: s.name });
+    this.streams.delete(s.name);
+    return {};
+  }
+
+  private describeStream(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const limit = c.int('Limit', { min: 1, max: 10_000 }) ?? 100;
+    const after = c.str('ExclusiveStartShardId', SHARD_ID);
+    const s = this.resolveStream(c, input);
+    const now = this.ctx.now();
+    let start = 0;
+    if (after !== undefined) {
+      const idx = s.shards.findIndex((sh) => sh.id === after);
+      start = idx === -1 ? s.shards.filter((sh) => sh.id <= after).length : idx + 1;
+    }
+    const page = s.shards.slice(start, start + limit);
+    return {
+      StreamDescription: {
+        StreamName: s.name,
+        StreamARN: s.arn,
+        StreamStatus: s.status(now),
+        StreamModeDetails: { StreamMode: s.mode },
+        Shards: page.map((sh) => sh.describe()),
+        HasMoreShards: start + page.length < s.shards.length,
+        RetentionPeriodHours: s.retentionHours,
+        StreamCreationTimestamp: s.createdAt / 1000,
+        EnhancedMonitoring: [{ ShardLevelMetrics: [] }],
+        EncryptionType: 'NONE',
+      },
+    };
+  }
+
+  private describeStreamSummary(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const s = this.resolveStream(c, input);
+    return {
+      StreamDescriptionSummary: {
+        StreamName: s.name,
+        StreamARN: s.arn,
+        StreamStatus: s.status(this.ctx.now()),
+        StreamModeDetails: { StreamMode: s.mode },
+        RetentionPeriodHours: s.retentionHours,
+        StreamCreationTimestamp: s.createdAt / 1000,
+        EnhancedMonitoring: [{ ShardLevelMetrics: [] }],
+        EncryptionType: 'NONE',
+        OpenShardCount: s.openShards.length,
+        ConsumerCount: 0,
+      },
+    };
+  }
+
+  private listStreams(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const limit = c.int('Limit', { min: 1, max: 10_000 }) ?? 100;
+    let after = c.str('ExclusiveStartStreamName', STREAM_NAME);
+    const token = c.str('NextToken', { min: 1, max: 1048576 });
+    c.done();
+    if (token !== undefined) {
+      const t = decodeToken(token);
+      if (!t || typeof t.after !== 'string') throw new AwsError('InvalidArgumentException', 'Invalid NextToken.', 400);
+      after = t.after;
+    }
+    const names = [...this.streams.keys()].sort();
+    const rest = after === undefined ? names : names.filter((n) => n > after!);
+    const page = rest.slice(0, limit);
+    const now = this.ctx.now();
+    const out: Record<string, unknown> = {
+      StreamNames: page,
+      HasMoreStreams: rest.length > page.length,
+      StreamSummaries: page.map((n) => {
+        const s = this.streams.get(n)!;
+        return {
+          StreamName: s.name,
+          StreamARN: s.arn,
+          StreamStatus: s.status(now),
+          StreamModeDetails: { StreamMode: s.mode },
+          StreamCreationTimestamp: s.createdAt / 1000,
+        };
+      }),
+    };
+    if (rest.length > page.length) out.NextToken = encodeToken({ after: page[page.length - 1] });
+    return out;
+  }
+
+  private listShards(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const token = c.str('NextToken', { min: 1, max: 1048576 });
+    const maxResults = c.int('MaxResults', { min: 1, max: 10_000 }) ?? 1000;
+    let after = c.str('ExclusiveStartShardId', SHARD_ID);
+    c.timestamp('StreamCreationTimestamp');
+    const filterIn = c.obj('ShardFilter');
+    let filter: { Type: string; ShardId?: string; Timestamp?: number } | undefined;
+    if (filterIn) {
+      const fc = new Checks(filterIn);
+      const type = fc.enumOf('Type', SHARD_FILTER_TYPES, { required: true });
+      const shardId = fc.str('ShardId', SHARD_ID);
+      const ts = fc.timestamp('Timestamp');
+      fc.done();
+      filter = { Type: type!, ShardId: shardId, Timestamp: ts };
+    }
+    let s: Stream;
+    if (token !== undefined) {
+      c.done();
+      if (input.StreamName !== undefined || input.StreamARN !== undefined)
+        throw new AwsError('InvalidArgumentException', 'NextToken and StreamName cannot be provided together.', 400);
+      if (after !== undefined) throw new AwsError('InvalidArgumentException', 'NextToken and ExclusiveStartShardId cannot be provided together.', 400);
+      const t = decodeToken(token);
+      if (!t || typeof t.stream !== 'string' || typeof t.createdAt !== 'number' || typeof t.issued !== 'number')
+        throw new AwsError('InvalidArgumentException', 'Invalid NextToken.', 400);
+      if (this.ctx.now() - t.issued > this.ttl) throw new AwsError('ExpiredNextTokenException', 'The NextToken has expired.', 400);
+      const found = this.streams.get(t.stream);
+      if (!found || found.createdAt !== t.createdAt) throw this.streamNotFound(t.stream);
+      s = found;
+      after = t.after as string | undefined;
+      filter = t.filter as typeof filter;
+    } else {
+      s = this.resolveStream(c, input);
+    }
+    const now = this.ctx.now();
+    const th = Math.max(s.createdAt, now - s.retentionHours * 3_600_000);
+    const openAt = (sh: Shard, t: number) => sh.createdAt <= t && (sh.closedAt === undefined || sh.closedAt > t);
+    const notClosedBefore = (sh: Shard, t: number) => sh.closedAt === undefined || sh.closedAt > t;
+    let shards = s.shards;
+    if (filter) {
+      const f = filter;
+      const tsMs = f.Timestamp === undefined ? undefined : Math.max(f.Timestamp * 1000, th);
+      switch (f.Type) {
+        case 'AFTER_SHARD_ID': {
+          if (!f.ShardId) throw new AwsError('InvalidArgumentException', 'ShardId must be provided for the AFTER_SHARD_ID ShardFilter.', 400);
+          const id = f.ShardId;
+          shards = shards.filter((sh) => sh.id > id);
+          break;
+        }
+        case 'AT_TRIM_HORIZON':
+          shards = shards.filter((sh) => openAt(sh, th));
+          break;
+        case 'FROM_TRIM_HORIZON':
+          shards = shards.filter((sh) => notClosedBefore(sh, th));
+          break;
+        case 'AT_LATEST':
+          shards = shards.filter((sh) => sh.open);
+          break;
+        case 'AT_TIMESTAMP':
+          if (tsMs === undefined) throw new AwsError('InvalidArgumentException', 'Timestamp must be provided for the AT_TIMESTAMP ShardFilter.', 400);
+          shards = shards.filter((sh) => openAt(sh, tsMs));
+          break;
+        case 'FROM_TIMESTAMP':
+          if (tsMs === undefined) throw new AwsError('InvalidArgumentException', 'Timestamp must be provided for the FROM_TIMESTAMP ShardFilter.', 400);
+          shards = shards.filter((sh) => notClosedBefore(sh, tsMs));
+          break;
+      }
+    }
+    if (after !== undefined) {
+      const a = after;
+      shards = shards.filter((sh) => sh.id > a);
+    }
+    const page = shards.slice(0, maxResults);
+    const out: Record<string, unknown> = { Shards: page.map((sh) => sh.describe()) };
+    if (shards.length > page.length)
+      out.NextToken = encodeToken({ stream: s.name, createdAt: s.createdAt, after: page[page.length - 1]!.id, filter, issued: now });
+    return out;
+  }
+
+  private retention(input: Record<string, unknown>, dir: 'increase' | 'decrease'): unknown {
+    const c = new Checks(input);
+    const hours = c.int('RetentionPeriodHours', { required: true, min: 1, max: 8760 });
+    const s = this.resolveStream(c, input);
+    if (hours! < 24 || hours! > 8760)
+      throw new AwsError('InvalidArgumentException', `Minimum allowed retention period is 24 hours. Maximum allowed retention period is 8760 hours. Requested retention period (${hours} hours) is out of range.`, 400);
+    if (dir === 'increase' && hours! < s.retentionHours)
+      throw new AwsError('InvalidArgumentException', `Requested retention period (${hours} hours) for stream ${s.name} can not be shorter than existing retention period (${s.retentionHours} hours). Use DecreaseRetentionPeriod API.`, 400);
+    if (dir === 'decrease' && hours! > s.retentionHours)
+      throw new AwsError('InvalidArgumentException', `Requested retention period (${hours} hours) for stream ${s.name} can not be longer than existing retention period (${s.retentionHours} hours). Use IncreaseRetentionPeriod API.`, 400);
+    this.log({ t: 'retention', name: s.name, hours: hours! });
+    s.retentionHours = hours!;
+    return {};
+  }
+
+  private tagMap(c: Checks, v: unknown, member: string): Record<string, string> | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) throw typeError(member, 'a map', v);
+    const out: Record<string, string> = {};
+    for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+      if (typeof val !== 'string') throw typeError(`${member}.${k}`, 'a string', val);
+      if (k.length < 1 || k.length > 128) c.add(k, member, 'have keys of length 1 to 128');
+      if (val.length > 256) c.add(val, member, 'have values of length at most 256');
+      out[k] = val;
+    }
+    if (Object.keys(out).length > 50) c.add(`${Object.keys(out).length} tags`, member, 'have length less than or equal to 50');
+    return out;
+  }
+
+  private addTags(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    if (input.Tags === undefined || input.Tags === null) c.add(null, 'Tags', 'not be null');
+    const tags = this.tagMap(c, input.Tags, 'Tags') ?? {};
+    const s = this.resolveStream(c, input);
+    const keys = new Set([...s.tags.keys(), ...Object.keys(tags)]);
+    if (keys.size > 50) throw new AwsError('LimitExceededException', `Failed to add tags to stream ${s.name} under account ${this.ctx.accountId} because a given stream can have a maximum of 50 tags.`, 400);
+    this.log({ t: 'tags', name: s.name, add: tags });
+    for (const [k, v] of Object.entries(tags)) s.tags.set(k, v);
+    return {};
+  }
+
+  private removeTags(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const keys = input.TagKeys;
+    if (keys === undefined || keys === null) c.add(null, 'TagKeys', 'not be null');
+    else if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw typeError('TagKeys', 'a list of strings', keys);
+    const s = this.resolveStream(c, input);
+    this.log({ t: 'tags', name: s.name, remove: keys as string[] });
+    for (const k of keys as string[]) s.tags.delete(k);
+    return {};
+  }
+
+  private listTags(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const after = c.str('ExclusiveStartTagKey', { min: 1, max: 128 });
+    const limit = c.int('Limit', { min: 1, max: 50 }) ?? 50;
+    const s = this.resolveStream(c, input);
+    const all = [...s.tags.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).filter(([k]) => after === undefined || k > after);
+    const page = all.slice(0, limit);
+    return { Tags: page.map(([Key, Value]) => ({ Key, Value })), HasMoreTags: all.length > page.length };
+  }
+
+  private describeLimits(): unknown {
+    let onDemand = 0;
+    for (const s of this.streams.values()) if (s.mode === 'ON_DEMAND') onDemand++;
+    return { ShardLimit: this.shardLimit, OpenShardCount: this.openShardTotal(), OnDemandStreamCount: onDemand, OnDemandStreamCountLimit: 50 };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Writes
+
+  private putRecord(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const data = input.Data;
+    if (data === undefined || data === null) c.add(null, 'Data', 'not be null');
+    else if (typeof data !== 'string') throw typeError('Data', 'a base64 string', data);
+    const key = c.str('PartitionKey', { required: true, min: 1, max: 256 });
+    const explicit = c.str('ExplicitHashKey', HASH_KEY);
+    c.str('SequenceNumberForOrdering', SEQUENCE_NUMBER);
+    const bytes = typeof data === 'string' ? base64Bytes(data) : 0;
+    if (bytes < 0) throw new AwsError('SerializationException', 'Base64 decoding of Data failed.', 400);
+    if (bytes > MAX_RECORD_BYTES) c.add(`${bytes} bytes`, 'Data', `have length less than or equal to ${MAX_RECORD_BYTES}`);
+    const s = this.resolveStream(c, input, 'StreamARN', true);
+    if (bytes + key!.length > MAX_RECORD_BYTES)
+      throw new AwsError('InvalidArgumentException', `The size of the record (data plus partition key) exceeds the limit of ${MAX_RECORD_BYTES} bytes.`, 400);
+    const shard = s.route(explicit !== undefined ? explicitHex(explicit) : partitionHashHex(key!));
+    const now = this.ctx.now();
+    if (this.strict && !this.admitPut(shard, bytes + key!.length, now)) throw this.throttled(s, shard);
+    const at = this.arrival(s, now);
+    const rec: StoredRecord = { SequenceNumber: s.nextSeq(shard.index), ApproximateArrivalTimestamp: at, Data: data as string, PartitionKey: key! };
+    if (this.journal) this.journal.append({ t: 'put', name: s.name, r: [[shard.index, rec.SequenceNumber, at, rec.Data, rec.PartitionKey]] });
+    shard.records.push(rec);
+    s.maybeTrim(now);
+    return { ShardId: shard.id, SequenceNumber: rec.SequenceNumber, EncryptionType: 'NONE' };
+  }
+
+  private putRecords(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const list = input.Records;
+    if (list === undefined || list === null) c.add(null, 'Records', 'not be null');
+    else if (!Array.isArray(list)) throw typeError('Records', 'a list', list);
+    else if (list.length < 1) c.add('[]', 'Records', 'have length greater than or equal to 1');
+    else if (list.length > PUT_RECORDS_MAX) c.add(`${list.length} records`, 'Records', `have length less than or equal to ${PUT_RECORDS_MAX}`);
+    const s = this.resolveStream(c, input, 'StreamARN', true);
+    const entries = list as Array<Record<string, unknown>>;
+    const n = entries.length;
+    // Pass 1: validate every entry and route it (nothing is stored unless the whole request is valid).
+    const shards = new Array<Shard>(n);
+    const sizes = new Array<number>(n);
+    let total = 0;
+    const v = new Checks({});
+    for (let i = 0; i < n; i++) {
+      const e = entries[i];
+      if (typeof e !== 'object' || e === null || Array.isArray(e)) throw typeError(`Records.${i + 1}`, 'a structure', e);
+      const data = e.Data;
+      const key = e.PartitionKey;
+      const explicit = e.ExplicitHashKey;
+      if (typeof data !== 'string') {
+        if (data === undefined || data === null) v.add(null, `records.${i + 1}.member.data`, 'not be null');
+        else throw typeError(`Records.${i + 1}.Data`, 'a base64 string', data);
+        continue;
+      }
+      if (typeof key !== 'string') {
+        if (key === undefined || key === null) v.add(null, `records.${i + 1}.member.partitionKey`, 'not be null');
+        else throw typeError(`Records.${i + 1}.PartitionKey`, 'a string', key);
+        continue;
+      }
+      const bytes = base64Bytes(data);
+      if (bytes < 0) throw new AwsError('SerializationException', `Base64 decoding of Records.${i + 1}.Data failed.`, 400);
+      if (bytes > MAX_RECORD_BYTES) v.add(`${bytes} bytes`, `records.${i + 1}.member.data`, `have length less than or equal to ${MAX_RECORD_BYTES}`);
+      if (key.length < 1 || key.length > 256)
+        v.add(key, `records.${i + 1}.member.partitionKey`, key.length < 1 ? 'have length greater than or equal to 1' : 'have length less than or equal to 256');
+      let hex: string;
+      if (explicit !== undefined && explicit !== null) {
+        if (typeof explicit !== 'string') throw typeError(`Records.${i + 1}.ExplicitHashKey`, 'a string', explicit);
+        if (!HASH_KEY.pattern.test(explicit)) {
+          v.add(explicit, `records.${i + 1}.member.explicitHashKey`, `satisfy regular expression pattern: ${HASH_KEY.patternText}`);
+          continue;
+        }
+        hex = explicitHex(explicit);
+      } else {
+        hex = partitionHashHex(key);
+      }
+      const size = bytes + key.length;
+      if (size > MAX_RECORD_BYTES)
+        throw new AwsError('InvalidArgumentException', `The size of record ${i + 1} (data plus partition key) exceeds the limit of ${MAX_RECORD_BYTES} bytes.`, 400);
+      sizes[i] = size;
+      total += size;
+      shards[i] = s.route(hex);
+    }
+    v.done();
+    if (total > MAX_PUT_RECORDS_BYTES) throw new AwsError('InvalidArgumentException', `Records size exceeds 5 MB limit`, 400);
+
+    // Pass 2: admit (strict mode), number and store.
+    const now = this.ctx.now();
+    const at = this.arrival(s, now);
+    const out = new Array<Record<string, string>>(n);
+    const journaled: Array<[number, string, number, string, string]> | null = this.journal ? [] : null;
+    let failed = 0;
+    for (let i = 0; i < n; i++) {
+      const shard = shards[i]!;
+      if (this.strict && !this.admitPut(shard, sizes[i]!, now)) {
+        failed++;
+        out[i] = {
+          ErrorCode: 'ProvisionedThroughputExceededException',
+          ErrorMessage: `Rate exceeded for shard ${shard.id} in stream ${s.name} under account ${this.ctx.accountId}.`,
+        };
+        continue;
+      }
+      const e = entries[i]!;
+      const seq = s.nextSeq(shard.index);
+      shard.records.push({ SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: e.Data as string, PartitionKey: e.PartitionKey as string });
+      if (journaled) journaled.push([shard.index, seq, at, e.Data as string, e.PartitionKey as string]);
+      out[i] = { SequenceNumber: seq, ShardId: shard.id };
+    }
+    // Journaled before the answer leaves; the records are already applied in memory but not yet visible to anyone.
+    if (journaled && journaled.length) this.journal!.append({ t: 'put', name: s.name, r: journaled });
+    s.maybeTrim(now);
+    return { FailedRecordCount: failed, Records: out, EncryptionType: 'NONE' };
+  }
+
+  /** Arrival time (epoch seconds) for a record put now: never earlier than the stream's previous one. */
+  private arrival(s: Stream, now: number): number {
+    if (now < s.lastArrival) now = s.lastArrival;
+    s.lastArrival = now;
+    return now / 1000;
+  }
+
+  private limitsOf(shard: Shard, now: number) {
+    return (shard.limits ??= {
+      inRecords: new TokenBucket(1000, 1000, now),
+      inBytes: new TokenBucket(MIB, MIB, now),
+      outCalls: new TokenBucket(5, 5, now),
+      outBytes: new TokenBucket(2 * MIB, 2 * MIB, now),
+    });
+  }
+
+  private admitPut(shard: Shard, bytes: number, now: number): boolean {
+    const l = this.limitsOf(shard, now);
+    if (l.inRecords.refill(now) < 1 || l.inBytes.refill(now) < bytes) return false;
+    l.inRecords.spend(1);
+    l.inBytes.spend(bytes);
+    return true;
+  }
+
+  private throttled(s: Stream, shard: Shard): AwsError {
+    return new AwsError('ProvisionedThroughputExceededException', `Rate exceeded for shard ${shard.id} in stream ${s.name} under account ${this.ctx.accountId}.`, 400);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Reads
+
+  private getShardIterator(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const shardId = c.str('ShardId', { required: true, ...SHARD_ID });
+    const type = c.enumOf('ShardIteratorType', ITERATOR_TYPES, { required: true });
+    const startSeq = c.str('StartingSequenceNumber', SEQUENCE_NUMBER);
+    const ts = c.timestamp('Timestamp');
+    const s = this.resolveStream(c, input, 'StreamARN', true);
+    const shard = s.shard(shardId!);
+    if (!shard) throw this.shardNotFound(s, shardId!);
+    const now = this.ctx.now();
+    s.maybeTrim(now);
+    let pos: number;
+    switch (type) {
+      case 'TRIM_HORIZON':
+        pos = shard.base;
+        break;
+      case 'LATEST':
+        pos = shard.end;
+        break;
+      case 'AT_SEQUENCE_NUMBER':
+      case 'AFTER_SEQUENCE_NUMBER': {
+        if (startSeq === undefined)
+          throw new AwsError('InvalidArgumentException', `StartingSequenceNumber must be provided for ShardIteratorType ${type}.`, 400);
+        const d = decodeSeq(startSeq);
+        if (!d || d.shardIndex !== shard.index || d.prefix !== s.seqPrefix)
+          throw new AwsError(
+            'InvalidArgumentException',
+            `StartingSequenceNumber ${startSeq} used in GetShardIterator on shard ${shard.id} in stream ${s.name} under account ${this.ctx.accountId} is invalid because it did not come from this stream.`,
+            400,
+          );
+        pos = shard.lowerBoundSeq(startSeq, type === 'AT_SEQUENCE_NUMBER');
+        break;
+      }
+      case 'AT_TIMESTAMP': {
+        if (ts === undefined) throw new AwsError('InvalidArgumentException', 'Timestamp must be provided for ShardIteratorType AT_TIMESTAMP.', 400);
+        pos = shard.lowerBoundTime(ts);
+        break;
+      }
+      default:
+        throw new AwsError('InvalidArgumentException', `Invalid ShardIteratorType ${type}.`, 400);
+    }
+    return { ShardIterator: encodeIterator(s, shard.index, pos, now) };
+  }
+
+  private getRecords(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const iterator = c.str('ShardIterator', { required: true, min: 1, max: 512 });
+    const limit = c.int('Limit', { min: 1, max: 10_000 }) ?? 10_000;
+    const arn = c.str('StreamARN', STREAM_ARN);
+    c.done();
+    const it = decodeIterator(iterator!);
+    if (!it) throw new AwsError('InvalidArgumentException', `Invalid ShardIterator.`, 400);
+    const now = this.ctx.now();
+    if (now - it.issued > this.ttl)
+      throw new AwsError(
+        'ExpiredIteratorException',
+        `Iterator expired. The iterator was created at time ${javaDate(it.issued)} while right now it is ${javaDate(now)} which is further in the future than the tolerated delay of ${this.ttl} milliseconds.`,
+        400,
+      );
+    const s = this.streams.get(it.stream);
+    if (arn !== undefined && arn !== this.arnOf(it.stream))
+      throw new AwsError('InvalidArgumentException', `StreamARN ${arn} does not match the stream of the ShardIterator.`, 400);
+    if (!s || s.createdAt !== it.createdAt) throw this.streamNotFound(it.stream);
+    const shard = s.shards[it.shard];
+    if (!shard) throw new AwsError('InvalidArgumentException', 'Invalid ShardIterator.', 400);
+    if (this.strict) {
+      const l = this.limitsOf(shard, now);
+      if (l.outCalls.refill(now) < 1 || l.outBytes.refill(now) <= 0)
+        throw new AwsError('ProvisionedThroughputExceededException', `Rate exceeded for Shard - ${shard.id} in stream ${s.name} under account ${this.ctx.accountId}.`, 400);
+      l.outCalls.spend(1);
+    }
+    const from = Math.max(it.pos, shard.base) - shard.base;
+    const recs = shard.records;
+    const stop = Math.min(recs.length, from + limit);
+    let to = from;
+    let bytes = 0;
+    while (to < stop) {
+      const r = recs[to]!;
+      const b = (r.Data.length * 3) >>> 2;
+      if (to > from && bytes + b > MAX_GET_RECORDS_BYTES) break;
+      bytes += b;
+      to++;
+    }
+    const records = from === 0 && to === recs.length ? recs.slice() : recs.slice(from, to);
+    if (this.strict) this.limitsOf(shard, now).outBytes.spend(bytes);
+    const out: Record<string, unknown> = { Records: records };
+    const atEnd = to === recs.length;
+    if (atEnd && !shard.open) {
+      // A closed shard read to its end: no next iterator, and where to go next.
+      out.MillisBehindLatest = 0;
+      out.ChildShards = s.shards
+        .filter((ch) => ch.parent === shard.id || ch.adjacentParent === shard.id)
+        .map((ch) => ({
+          ShardId: ch.id,
+          ParentShards: ch.adjacentParent ? [ch.parent!, ch.adjacentParent] : [ch.parent!],
+          HashKeyRange: { StartingHashKey: ch.hashStart.toString(), EndingHashKey: ch.hashEnd.toString() },
+        }));
+      return out;
+    }
+    out.NextShardIterator = encodeIterator(s, shard.index, shard.base + to, now);
+    out.MillisBehindLatest = atEnd ? 0 : Math.max(0, Math.round(now - recs[to]!.ApproximateArrivalTimestamp * 1000));
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Resharding
+
+  private splitShard(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const shardId = c.str('ShardToSplit', { required: true, ...SHARD_ID });
+    const newStart = c.str('NewStartingHashKey', { required: true, ...HASH_KEY });
+    const s = this.resolveStream(c, input, 'StreamARN', true);
+    const shard = s.shard(shardId!);
+    if (!shard) throw this.shardNotFound(s, shardId!);
+    this.requireOpen(s, shard);
+    const key = BigInt(newStart!);
+    if (key <= shard.hashStart || key > shard.hashEnd)
+      throw new AwsError(
+        'InvalidArgumentException',
+        `NewStartingHashKey ${newStart} used in SplitShard() on shard ${shard.id} in stream ${s.name} under account ${this.ctx.accountId} is not both greater than one plus the shard's StartingHashKey ${shard.hashStart} and less than the shard's EndingHashKey ${shard.hashEnd}.`,
+        400,
+      );
+    if (this.openShardTotal() + 1 > this.shardLimit)
+      throw new AwsError('LimitExceededException', `This request would exceed the shard limit for the account ${this.ctx.accountId} in ${this.ctx.region}. Limit: ${this.shardLimit}.`, 400);
+    const rec: JournalRecord = { t: 'split', name: s.name, shard: shard.id, newStart: newStart!, at: this.ctx.now() };
+    this.log(rec);
+    this.applySplit(s, rec);
+    return {};
+  }
+
+  private applySplit(s: Stream, rec: Extract<JournalRecord, { t: 'split' }>): void {
+    const shard = s.shard(rec.shard)!;
+    const key = BigInt(rec.newStart);
+    s.closeShard(shard, rec.at);
+    s.addShard(shard.hashStart, key - 1n, rec.at, shard.id);
+    s.addShard(key, shard.hashEnd, rec.at, shard.id);
+    s.refreshOpen();
+  }
+
+  private mergeShards(input: Record<string, unknown>): unknown {
+    const c = new Checks(input);
+    const aId = c.str('ShardToMerge', { required: true, ...SHARD_ID });
+    const bId = c.str('AdjacentShardToMerge', { required: true, ...SHARD_ID });
+    const s = this.resolveStream(c, input, 'StreamARN', true);
+    const a = s.shard(aId!);
+    if (!a) throw this.shardNotFound(s, aId!);
+    const b = s.shard(bId!);
+    if (!b) throw this.shardNotFound(s, bId!);
+    this.requireOpen(s, a);
+    this.requireOpen(s, b);
+    if (a.hashEnd + 1n !== b.hashStart && b.hashEnd + 1n !== a.hashStart)
+      throw new AwsError(
+        'InvalidArgumentException',
+        `Shards ${a.id} and ${b.id} in stream ${s.name} under account ${this.ctx.accountId} are not an adjacent pair of shards eligible for merging`,
+        400,
+      );
+    const rec: JournalRecord = { t: 'merge', name: s.name, shard: a.id, adjacent: b.id, at: this.ctx.now() };
+    this.log(rec);
+    this.applyMerge(s, rec);
+    return {};
+  }
+
+  private applyMerge(s: Stream, rec: Extract<JournalRecord, { t: 'merge' }>): void {
+    const a = s.shard(rec.shard)!;
+    const b = s.shard(rec.adjacent)!;
+    s.closeShard(a, rec.at);
+    s.closeShard(b, rec.at);
+    const lo = a.hashStart < b.hashStart ? a.hashStart : b.hashStart;
+    const hi = a.hashEnd > b.hashEnd ? a.hashEnd : b.hashEnd;
+    s.addShard(lo, hi, rec.at, a.id, b.id);
+    s.refreshOpen();
+  }
+
+  private requireOpen(s: Stream, shard: Shard): void {
+    if (!shard.open)
+      throw new AwsError(
+        'InvalidArgumentException',
+        `Shard ${shard.id} in stream ${s.name} under account ${this.ctx.accountId} has already been merged or split, and thus is not eligible for merging or splitting.`,
+        400,
+      );
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Helpers
+
+  /**
+   * The stream named by StreamName or StreamARN (every stream operation takes either). Runs `c.done()` first,
+   * so validation errors win over a missing stream, as on AWS.
+   */
+  private resolveStream(c: Checks, input: Record<string, unknown>, arnMember = 'StreamARN', mustBeActive = false): Stream {
+    const name = c.str('StreamName', STREAM_NAME);
+    const arn = c.str(arnMember, STREAM_ARN);
+    c.done();
+    let target = name;
+    if (arn !== undefined) {
+      const m = /^arn:aws[^:]*:kinesis:([^:]*):(\d{12}):stream\/(.+)$/.exec(arn);
+      if (!m) throw new AwsError('InvalidArgumentException', `Invalid StreamARN ${arn}.`, 400);
+      if (name !== undefined && name !== m[3]) throw new AwsError('InvalidArgumentException', `StreamName ${name} and StreamARN ${arn} do not name the same stream.`, 400);
+      if (m[1] !== this.ctx.region || m[2] !== this.ctx.accountId) throw this.streamNotFound(m[3]!);
+      target = m[3];
+    }
+    if (target === undefined) throw new AwsError('ValidationException', 'Either StreamName or StreamARN should be provided.', 400);
+    const s = this.streams.get(target);
+    if (!s) throw this.streamNotFound(target);
+    if (mustBeActive && s.status(this.ctx.now()) !== 'ACTIVE')
+      throw new AwsError('ResourceInUseException', `Stream ${s.name} under account ${this.ctx.accountId} not ACTIVE, instead in state ${s.status(this.ctx.now())}`, 400);
+    return s;
+  }
+
+  private streamNotFound(name: string): AwsError {
+    return new AwsError('ResourceNotFoundException', `Stream ${name} under account ${this.ctx.accountId} not found.`, 400);
+  }
+
+  private shardNotFound(s: Stream, id: string): AwsError {
+    return new AwsError('ResourceNotFoundException', `Could not find shard ${id} in stream ${s.name} under account ${this.ctx.accountId}.`, 400);
+  }
+
+  private arnOf(name: string): string {
+    return `arn:aws:kinesis:${this.ctx.region}:${this.ctx.accountId}:stream/${name}`;
+  }
+
+  private openShardTotal(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.openShards.length;
+    return n;
+  }
+
+  private log(rec: JournalRecord): void {
+    this.journal?.append(rec);
+  }
+
+  private replay(rec: JournalRecord): void {
+    if (rec.t === 'create') {
+      this.applyCreate(rec);
+      return;
+    }
+    if (rec.t === 'snapshot') {
+      this.applySnapshot(rec);
+      return;
+    }
+    const s = this.streams.get(rec.name);
+    if (!s) return;
+    switch (rec.t) {
+      case 'delete':
+        this.streams.delete(rec.name);
+        break;
+      case 'put':
+        for (const [idx, seq, at, data, key] of rec.r) {
+          const shard = s.shards[idx];
+          if (!shard) continue;
+          shard.records.push({ SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: data, PartitionKey: key });
+          const d = decodeSeq(seq);
+          if (d && d.counter >= s.counter) s.counter = d.counter + 1;
+          if (at * 1000 > s.lastArrival) s.lastArrival = Math.round(at * 1000);
+        }
+        break;
+      case 'split':
+        this.applySplit(s, rec);
+        break;
+      case 'merge':
+        this.applyMerge(s, rec);
+        break;
+      case 'retention':
+        s.retentionHours = rec.hours;
+        break;
+      case 'tags':
+        for (const [k, v] of Object.entries(rec.add ?? {})) s.tags.set(k, v);
+        for (const k of rec.remove ?? []) s.tags.delete(k);
+        break;
+    }
+  }
+
+  private applySnapshot(rec: Extract<JournalRecord, { t: 'snapshot' }>): void {
+    const s = new Stream(rec.name, this.arnOf(rec.name), rec.createdAt, rec.mode, rec.activeAt);
+    s.counter = rec.counter;
+    s.retentionHours = rec.retentionHours;
+    s.lastArrival = rec.lastArrival;
+    for (const [k, v] of Object.entries(rec.tags)) s.tags.set(k, v);
+    rec.shards.forEach((sh, i) => {
+      const shard = new Shard(i, shardIdOf(i), BigInt(sh.hs), BigInt(sh.he), sh.ss, sh.ca, sh.p, sh.ap);
+      shard.endSeq = sh.es;
+      shard.closedAt = sh.cl;
+      shard.base = sh.base;
+      s.shards.push(shard);
+    });
+    s.refreshOpen();
+    this.streams.set(rec.name, s);
+  }
+
+  private *snapshot(): Generator<JournalRecord> {
+    for (const s of this.streams.values()) {
+      yield {
+        t: 'snapshot',
+        name: s.name,
+        createdAt: s.createdAt,
+        activeAt: s.activeAt,
+        mode: s.mode,
+        counter: s.counter,
+        retentionHours: s.retentionHours,
+        lastArrival: s.lastArrival,
+        tags: Object.fromEntries(s.tags),
+        shards: s.shards.map((sh) => {
+          const o: SnapshotShard = { hs: sh.hashStart.toString(), he: sh.hashEnd.toString(), ss: sh.startSeq, ca: sh.createdAt, base: sh.base };
+          if (sh.endSeq !== undefined) o.es = sh.endSeq;
+          if (sh.closedAt !== undefined) o.cl = sh.closedAt;
+          if (sh.parent) o.p = sh.parent;
+          if (sh.adjacentParent) o.ap = sh.adjacentParent;
+          return o;
+        }),
+      };
+      for (const sh of s.shards)
+        for (let i = 0; i < sh.records.length; i += 1000)
+          yield {
+            t: 'put',
+            name: s.name,
+            r: sh.records.slice(i, i + 1000).map((r) => [sh.index, r.SequenceNumber, r.ApproximateArrivalTimestamp, r.Data, r.PartitionKey]),
+          };
+    }
+  }
+}
+
+/** Decoded size of a base64 string, or -1 when it is not base64. */
+function base64Bytes(s: string): number {
+  const len = s.length;
+  if (len === 0) return 0;
+  if ((len & 3) !== 0 || !BASE64.test(s)) return -1;
+  let pad = 0;
+  if (s.charCodeAt(len - 1) === 61) pad = s.charCodeAt(len - 2) === 61 ? 2 : 1;
+  return (len >>> 2) * 3 - pad;
+}
+
+function explicitHex(dec: string): string {
+  const n = BigInt(dec);
+  if (n > MAX_HASH_KEY)
+    throw new AwsError('InvalidArgumentException', `Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was ${dec}`, 400);
+  return toHex32(n);
+}
+
+/** Opaque shard iterator: which stream (and its incarnation), shard, absolute position, and when it was issued. */
+function encodeIterator(s: Stream, shard: number, pos: number, issued: number): string {
+  return ITERATOR_PREFIX + Buffer.from(`${s.createdAt}|${shard}|${pos}|${issued}|${s.name}`).toString('base64');
+}
+
+function decodeIterator(it: string): { createdAt: number; shard: number; pos: number; issued: number; stream: string } | undefined {
+  if (!it.startsWith(ITERATOR_PREFIX)) return undefined;
+  const text = Buffer.from(it.slice(ITERATOR_PREFIX.length), 'base64').toString('utf8');
+  const m = /^(\d+)\|(\d+)\|(\d+)\|(\d+)\|([a-zA-Z0-9_.-]{1,128})$/.exec(text);
+  if (!m) return undefined;
+  return { createdAt: Number(m[1]), shard: Number(m[2]), pos: Number(m[3]), issued: Number(m[4]), stream: m[5]! };
+}
+
+function encodeToken(o: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(o)).toString('base64');
+}
+
+function decodeToken(t: string): Record<string, unknown> | undefined {
+  try {
+    const o = JSON.parse(Buffer.from(t, 'base64').toString('utf8')) as unknown;
+    return typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
