@@ -56,6 +56,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       journals.push(j as Journal<unknown>);
       return j;
     },
+    dataDir: () => options.dataDir ?? null,
     now: () => Date.now(),
   };
   const kinesis = new KinesisService(ctx, options.kinesis ?? {});

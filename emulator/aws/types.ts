@@ -30,6 +30,8 @@ export interface ServiceContext {
   endpoint(): string;
   /** The journal for `name` when the emulator persists (`--data-dir`), otherwise null (memory only). */
   journal<R>(name: string): Journal<R> | null;
+  /** The `--data-dir` the journals live in when the emulator persists, otherwise null (S3 keeps object bodies there). */
+  dataDir?(): string | null;
   /** Milliseconds since the epoch; one place so tests can reason about time. */
   now(): number;
 }
