@@ -104,11 +104,11 @@ class ShardReader {
   }
 
   context(): ShardContext {
-    const self = this;
+    const reader = () => this;
     return {
       shardId: this.shardId,
       get millisBehindLatest() {
-        return self.millisBehindLatest;
+        return reader().millisBehindLatest;
       },
       checkpoint: (seq: string) => this.consumer.checkpointLease(this.held, seq).then(() => undefined),
     };
