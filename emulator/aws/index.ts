@@ -2,7 +2,7 @@ import { Journal } from './journal';
 import { Edge } from './edge';
 import { FaultInjector, type FaultRule } from './faults';
 import { KinesisService, type KinesisOptions } from './kinesis';
-import { SqsService } from './sqs';
+import { SqsService, type SqsOptions } from './sqs';
 import { DynamoDbService } from './dynamodb';
 import { S3Service } from './s3';
 import type { ServiceContext } from './types';
@@ -23,6 +23,8 @@ export interface EmulatorOptions {
   accountId?: string;
   /** Kinesis options, e.g. `{ strict: true }` to enforce AWS's per-shard limits. */
   kinesis?: KinesisOptions;
+  /** SQS options, e.g. a shorter FIFO deduplication window for tests. */
+  sqs?: SqsOptions;
   /** Fault rules active from the start. */
   faults?: FaultRule[];
   /** Where handler crashes (emulator bugs) are reported; default stderr. */
@@ -60,7 +62,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     now: () => Date.now(),
   };
   const kinesis = new KinesisService(ctx, options.kinesis ?? {});
-  const sqs = new SqsService(ctx);
+  const sqs = new SqsService(ctx, options.sqs ?? {});
   const dynamodb = new DynamoDbService(ctx);
   const s3 = new S3Service(ctx);
   const faults = new FaultInjector(options.faults ?? []);

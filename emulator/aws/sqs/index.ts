@@ -1,11 +1,2 @@
-import { AwsError } from '../errors';
-import type { EdgeRequest, JsonService, ServiceContext } from '../types';
-
-/** Placeholder until the service lands: every operation is unknown. */
-export class SqsService implements JsonService {
-  readonly name = 'sqs' as const;
-  constructor(_ctx: ServiceContext) {}
-  handle(operation: string, _input: any, _req: EdgeRequest): unknown {
-    throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported`, 400);
-  }
-}
+/** The SQS part of the AWS emulator (AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Operation>`). */
+export { SqsService, type SqsOptions } from './service';
