@@ -155,7 +155,7 @@ export class Edge {
       this.stats.errors[service]++;
       const e = this.asAwsError(err, service, operation);
       Object.assign(headers, e.headers);
-      this.send(res, e.status, headers, JSON.stringify({ __type: spec.typePrefix + e.code, message: e.message }));
+      this.send(res, e.status, headers, JSON.stringify({ ...e.jsonFields, __type: spec.typePrefix + e.code, message: e.message }));
     }
   }
 

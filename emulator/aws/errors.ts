@@ -14,6 +14,8 @@ export class AwsError extends Error {
     readonly extra: Record<string, string> = {},
     /** Extra response headers, e.g. SQS's `x-amzn-query-error`. */
     readonly headers: Record<string, string> = {},
+    /** Extra members of a JSON error body, e.g. DynamoDB's `Item` on ConditionalCheckFailedException. */
+    readonly jsonFields: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = code;
