@@ -54,14 +54,19 @@ export interface ConsumerMetrics {
 }
 
 const SHARD_END = 'SHARD_END';
+/** Sleep that ends early on abort, without leaving a listener behind on the (long-lived) signal. */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(t);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Serialises the lease writes of one shard so renewals and checkpoints never race on the counter. */
