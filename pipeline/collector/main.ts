@@ -1,0 +1,151 @@
+/**
+ * `furrow collector --config FILE`: the collector app. Wires config → Kinesis producers (raw stream for
+ * good records, bad-1 for size violations) → HTTP server, and owns the process lifecycle: SIGTERM/SIGINT
+ * mark /health unhealthy, keep serving for `preTerminationPeriodMs`, stop accepting, answer what is in
+ * progress, flush the buffers (at most `shutdownTimeoutMs`), exit.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino, { type Logger } from 'pino';
+import type { Command } from '../cli';
+import { loadPipelineConfig, type PipelineConfig } from '../config/index';
+import { kinesisClient } from '../streams/aws-clients';
+import { KinesisProducer } from '../streams/kinesis-producer';
+import { collectorConfig, type ResolvedCollectorConfig } from './config';
+import { CollectorMetrics } from './metrics';
+import { CollectorServer } from './server';
+
+const HELP = `Usage: furrow collector --config FILE [--port PORT]
+
+Snowplow-compatible collector: tracker HTTP requests → Thrift CollectorPayload records on the raw
+Kinesis stream (size violations to bad-1). Endpoints: GET /i, /ice.png, GET|POST /{vendor}/{version}
+(e.g. /com.snowplowanalytics.snowplow/tp2), /r/tp2 when redirects are enabled, OPTIONS (CORS),
+/health, /sink-health, /metrics, /robots.txt, /crossdomain.xml.
+
+Options:
+  --config FILE   pipeline config (JSON): the shared aws/streams sections and a "collector" section
+                  (see config/collector.example.json)
+  --port PORT     override collector.port (0 picks a free port; the bound port is logged)
+  -h, --help      this text
+
+Signals: SIGTERM/SIGINT flush the buffered records to Kinesis before exiting.`;
+
+export const COLLECTOR_VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+export interface RunningCollector {
+  server: CollectorServer;
+  port: number;
+  good: KinesisProducer;
+  bad: KinesisProducer;
+  config: ResolvedCollectorConfig;
+  /** Drain and flush; resolves to the number of records that could not be flushed in time. */
+  shutdown(): Promise<number>;
+}
+
+/** Start a collector from a parsed pipeline config (tests call this directly; the CLI through `command`). */
+export async function startCollector(pipeline: PipelineConfig, opts: { logger?: Logger; portOverride?: number } = {}): Promise<RunningCollector> {
+  const config = collectorConfig(pipeline);
+  if (opts.portOverride !== undefined) config.port = opts.portOverride;
+  const logger = opts.logger ?? pino({ name: 'furrow-collector', level: config.logLevel });
+  // SDK retries off: the producer owns retries (backoff with jitter, health, bounded buffer).
+  const client = kinesisClient({ ...pipeline.aws, maxAttempts: 1 });
+  const processor = { artifact: 'furrow-collector', version: COLLECTOR_VERSION };
+  const sinks: KinesisProducer[] = [];
+  const metrics = new CollectorMetrics(() =>
+    sinks.map((s) => ({ stream: s.streamName, bufferedBytes: () => s.bufferedBytes, healthy: () => s.healthy })),
+  );
+  const producer = (streamName: string) =>
+    new KinesisProducer({
+      client,
+      streamName,
+      byteLimit: config.sink.buffer.byteLimit,
+      recordLimit: config.sink.buffer.recordLimit,
+      timeLimitMs: config.sink.buffer.timeLimitMs,
+      maxBufferBytes: config.sink.maxBufferBytes,
+      maxInFlight: config.sink.maxInFlight,
+      unhealthyAfterFailures: config.sink.unhealthyAfterFailures,
+      baseBackoffMs: config.sink.backoff.minMs,
+      maxBackoffMs: config.sink.backoff.maxMs,
+      onPutRecords: (r) => {
+        metrics.putRecords(r);
+        if (r.error) logger.warn({ stream: r.stream, records: r.records, attempt: r.attempt, err: String(r.error) }, 'PutRecords failed; retrying');
+        else if (r.failed > 0) logger.warn({ stream: r.stream, failed: r.failed, records: r.records, attempt: r.attempt }, 'PutRecords partially failed; retrying');
+      },
+      onHealthChange: (healthy) => (healthy ? logger.info({ stream: streamName }, 'sink healthy again') : logger.error({ stream: streamName }, 'sink unhealthy')),
+    });
+  const good = producer(config.goodStream);
+  const bad = producer(config.badStream);
+  sinks.push(good, bad);
+  const server = new CollectorServer({
+    config,
+    good,
+    bad,
+    logger,
+    metrics,
+    processor,
+    collectorName: `furrow-collector-${COLLECTOR_VERSION}-kinesis`,
+  });
+  const port = await server.listen();
+  logger.info(
+    { port, interface: config.interface, goodStream: good.streamName, badStream: bad.streamName, ackMode: config.ackMode },
+    `collector listening on http://${config.interface.includes(':') ? `[${config.interface}]` : config.interface}:${port}`,
+  );
+  let shuttingDown: Promise<number> | null = null;
+  const shutdown = () =>
+    (shuttingDown ??= (async () => {
+      const started = Date.now();
+      server.startDraining();
+      if (config.preTerminationPeriodMs > 0) await new Promise((r) => setTimeout(r, config.preTerminationPeriodMs));
+      await server.close(Math.min(config.shutdownTimeoutMs, config.networking.responseHeaderTimeoutMs));
+      const buffered = { good: good.bufferedRecords, bad: bad.bufferedRecords };
+      const remaining = Math.max(1, config.shutdownTimeoutMs - (Date.now() - started));
+      const lost = (await Promise.all([good.close(remaining), bad.close(remaining)])).reduce((a, b) => a + b, 0);
+      client.destroy();
+      if (lost > 0) logger.error({ lost, buffered }, 'shutdown: records could not be flushed in time');
+      else logger.info({ flushed: buffered, ms: Date.now() - started }, 'shutdown: buffers flushed');
+      return lost;
+    })());
+  return { server, port, good, bad, config, shutdown };
+}
+
+export const command: Command = {
+  summary: 'the Snowplow-compatible collector (HTTP → Thrift → Kinesis raw stream)',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+    });
+    if (values.help) {
+      process.stdout.write(HELP + '\n');
+      return;
+    }
+    if (!values.config) throw new Error('--config FILE is required (see --help)');
+    let portOverride: number | undefined;
+    if (values.port !== undefined) {
+      portOverride = Number(values.port);
+      if (!Number.isInteger(portOverride) || portOverride < 0 || portOverride > 65535) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    }
+    const pipeline = loadPipelineConfig(values.config);
+    let running: RunningCollector;
+    try {
+      running = await startCollector(pipeline, { portOverride });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`collector port is already in use (set collector.port or --port)`, { cause: err });
+      throw err;
+    }
+    const lost = await new Promise<number>((resolve) => {
+      const stop = () => void running.shutdown().then(resolve);
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    process.exitCode = lost > 0 ? 1 : 0;
+  },
+};
