@@ -164,14 +164,13 @@ export function completeMultipartUpload(call: S3Call): EdgeResponse {
     throw new AwsError('BadDigest', 'The Content-MD5 you specified did not match what we received.', 400);
   const requested = requestedParts(req.body);
 
-  const chosen: UploadPart[] = [];
-  let previous = 0;
-  for (const [i, p] of requested.entries()) {
-    if (p.partNumber <= previous)
+  for (let i = 1; i < requested.length; i++)
+    if (requested[i]!.partNumber <= requested[i - 1]!.partNumber)
       throw new AwsError('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.', 400, {
         UploadId: upload.id,
       });
-    previous = p.partNumber;
+  const chosen: UploadPart[] = [];
+  for (const [i, p] of requested.entries()) {
     const stored = upload.parts.get(p.partNumber);
     if (!stored || normalizeEtag(stored.etag) !== normalizeEtag(p.etag)) throw invalidPart(upload, p);
     const algorithm = upload.checksumAlgorithm;
