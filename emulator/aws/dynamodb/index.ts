@@ -5,6 +5,7 @@ import { BatchOperations } from './operations/batch';
 import { ItemOperations } from './operations/items';
 import { ReadOperations } from './operations/reads';
 import { TableOperations } from './operations/tables';
+import { checkMemberTypes } from './requests';
 
 type Handler = (input: Record<string, unknown>) => unknown;
 
@@ -49,6 +50,7 @@ export class DynamoDbService implements JsonService {
   handle(operation: string, input: any, _req: EdgeRequest): unknown {
     const handler = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
     if (!handler) throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported by the Furrow emulator`, 400);
+    checkMemberTypes(input);
     return handler(input as Record<string, unknown>);
   }
 

@@ -141,3 +141,77 @@ export function conditionalCheckFailed(old: Item | undefined, returnOnFailure: u
   const fields = returnOnFailure === 'ALL_OLD' && old ? { Item: old } : {};
   return new AwsError('ConditionalCheckFailedException', 'The conditional request failed', 400, {}, {}, fields);
 }
+
+type MemberType = 'string' | 'number' | 'boolean' | 'object' | 'array';
+
+/** JSON types of the top-level members the service reads; anything else-typed is a SerializationException. */
+const MEMBER_TYPES: Record<string, MemberType> = {
+  TableName: 'string',
+  IndexName: 'string',
+  ConditionExpression: 'string',
+  UpdateExpression: 'string',
+  ProjectionExpression: 'string',
+  FilterExpression: 'string',
+  KeyConditionExpression: 'string',
+  ReturnValues: 'string',
+  ReturnConsumedCapacity: 'string',
+  ReturnItemCollectionMetrics: 'string',
+  ReturnValuesOnConditionCheckFailure: 'string',
+  Select: 'string',
+  BillingMode: 'string',
+  ExclusiveStartTableName: 'string',
+  ConditionalOperator: 'string',
+  TableClass: 'string',
+  ResourceArn: 'string',
+  ConsistentRead: 'boolean',
+  ScanIndexForward: 'boolean',
+  DeletionProtectionEnabled: 'boolean',
+  Limit: 'number',
+  Segment: 'number',
+  TotalSegments: 'number',
+  Item: 'object',
+  Key: 'object',
+  ExpressionAttributeNames: 'object',
+  ExpressionAttributeValues: 'object',
+  ExclusiveStartKey: 'object',
+  RequestItems: 'object',
+  ProvisionedThroughput: 'object',
+  Expected: 'object',
+  AttributeUpdates: 'object',
+  KeyConditions: 'object',
+  QueryFilter: 'object',
+  ScanFilter: 'object',
+  TimeToLiveSpecification: 'object',
+  StreamSpecification: 'object',
+  SSESpecification: 'object',
+  PutRequest: 'object',
+  DeleteRequest: 'object',
+  KeySchema: 'array',
+  AttributeDefinitions: 'array',
+  GlobalSecondaryIndexes: 'array',
+  LocalSecondaryIndexes: 'array',
+  GlobalSecondaryIndexUpdates: 'array',
+  ReplicaUpdates: 'array',
+  Tags: 'array',
+  TagKeys: 'array',
+  AttributesToGet: 'array',
+  Keys: 'array',
+};
+
+function jsonType(v: unknown): MemberType | 'null' {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v as MemberType;
+}
+
+/** Rejects wrongly typed members up front, so handlers can trust the shapes they read. */
+export function checkMemberTypes(input: unknown, where = 'request'): void {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new AwsError('SerializationException', `Unexpected value type in ${where}: expected an object`);
+  for (const [member, value] of Object.entries(input)) {
+    const expected = MEMBER_TYPES[member];
+    if (!expected || value === null || value === undefined) continue;
+    if (jsonType(value) !== expected)
+      throw new AwsError('SerializationException', `Unexpected value type for ${member}: expected ${expected === 'array' ? 'a list' : `a ${expected}`}`);
+  }
+}

@@ -6,6 +6,7 @@ import { ExpressionScope } from '../expressions/scope';
 import {
   attributesToGet,
   checkLegacyParameters,
+  checkMemberTypes,
   consumedCapacity,
   CONSUMED_CAPACITY_MODES,
   optionalEnum,
@@ -54,6 +55,7 @@ export class BatchOperations {
       const table = this.db.table(name);
       const seen = new Set<string>();
       for (const request of requests as Record<string, unknown>[]) {
+        checkMemberTypes(request, 'WriteRequest');
         const put = request?.PutRequest as { Item?: unknown } | undefined;
         const del = request?.DeleteRequest as { Key?: unknown } | undefined;
         if ((put ? 1 : 0) + (del ? 1 : 0) !== 1)
@@ -101,6 +103,7 @@ export class BatchOperations {
     const consumed: Record<string, unknown>[] = [];
     let bytes = 0;
     for (const [name, rawRequest] of entries) {
+      checkMemberTypes(rawRequest, 'KeysAndAttributes');
       const request = rawRequest as Record<string, unknown>;
       const table = this.db.table(name);
       checkLegacyParameters(request, [['AttributesToGet', 'ProjectionExpression']]);

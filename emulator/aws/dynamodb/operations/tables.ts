@@ -71,7 +71,7 @@ function rejectUnsupportedFeatures(input: Record<string, unknown>): void {
 function parseKeySchema(raw: unknown, definitions: TableMeta['attributeDefinitions']): TableMeta['keySchema'] {
   if (!Array.isArray(raw) || raw.length === 0) throw constraint(raw === undefined ? null : raw, 'keySchema', 'Member must have length greater than or equal to 1');
   if (raw.length > 2) {
-    const shown = raw.map((k: { AttributeName?: string; KeyType?: string }) => `KeySchemaElement(attributeName=${k.AttributeName}, keyType=${k.KeyType})`);
+    const shown = raw.map((k: { AttributeName?: string; KeyType?: string } | null) => `KeySchemaElement(attributeName=${k?.AttributeName}, keyType=${k?.KeyType})`);
     throw validation(`1 validation error detected: Value '[${shown.join(', ')}]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2`);
   }
   const schema = raw.map((k: { AttributeName?: unknown; KeyType?: unknown }, i: number) => {
@@ -138,7 +138,7 @@ export class TableOperations {
     } else if (pt && (pt.ReadCapacityUnits != null || pt.WriteCapacityUnits != null))
       throw validation('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST');
     const tableClass = optionalEnum(input.TableClass, 'tableClass', ['STANDARD', 'STANDARD_INFREQUENT_ACCESS'] as const);
-    const tags = Array.isArray(input.Tags) ? (input.Tags as { Key: string; Value: string }[]).map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : [];
+    const tags = Array.isArray(input.Tags) ? (input.Tags as ({ Key?: unknown; Value?: unknown } | null)[]).map((t) => ({ Key: String(t?.Key), Value: String(t?.Value ?? '') })) : [];
     if (this.db.has(name)) throw inUse(`Table already exists: ${name}`);
     const now = this.ctx.now();
     const meta: TableMeta = {
@@ -271,10 +271,10 @@ export class TableOperations {
 
   tagResource(input: Record<string, unknown>): unknown {
     const t = this.byArn(input.ResourceArn);
-    const tags = Array.isArray(input.Tags) ? (input.Tags as { Key: unknown; Value: unknown }[]) : [];
+    const tags = Array.isArray(input.Tags) ? (input.Tags as ({ Key?: unknown; Value?: unknown } | null)[]) : [];
     if (tags.length === 0) throw constraint(null, 'tags', 'Member must not be null');
     const merged = new Map(t.meta.tags.map((x) => [x.Key, x.Value]));
-    for (const tag of tags) merged.set(String(tag.Key), String(tag.Value ?? ''));
+    for (const tag of tags) merged.set(String(tag?.Key), String(tag?.Value ?? ''));
     this.db.commit({ op: 'updateTable', table: { ...t.meta, tags: [...merged].map(([Key, Value]) => ({ Key, Value })) } });
     return {};
   }
