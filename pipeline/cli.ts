@@ -10,6 +10,9 @@ export interface Command {
 
 const commands: Record<string, () => Promise<Command>> = {
   emulator: async () => (await import('../emulator/aws/main')).command,
+  collector: async () => (await import('./collector/main')).command,
+  postgres: async () => (await import('../emulator/postgres/main')).command,
+  'iglu-server': async () => (await import('./iglu/server/main')).command,
 };
 
 function usage(): string {
