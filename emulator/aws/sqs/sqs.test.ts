@@ -167,7 +167,7 @@ describe('SQS queues', () => {
     await expect(sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { VisibilityTimeout: '43201' } }))).rejects.toMatchObject({
       name: 'InvalidAttributeValue',
     });
-    await expect(sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Bogus: '1' } }))).rejects.toMatchObject({
+    await expect(sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Bogus: '1' } as never }))).rejects.toMatchObject({
       name: 'InvalidAttributeName',
     });
     await expect(sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { ContentBasedDeduplication: 'true' } }))).rejects.toMatchObject({
