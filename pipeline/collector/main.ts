@@ -67,7 +67,9 @@ export async function startCollector(pipeline: PipelineConfig, opts: { logger?: 
       streamName,
       byteLimit: config.sink.buffer.byteLimit,
       recordLimit: config.sink.buffer.recordLimit,
-      timeLimitMs: config.sink.buffer.timeLimitMs,
+      // ack mode: the client is waiting, so never hold records for the batch timer; batches still form
+      // from whatever arrives while maxInFlight PutRecords calls are outstanding.
+      timeLimitMs: config.ackMode === 'ack' ? 0 : config.sink.buffer.timeLimitMs,
       maxBufferBytes: config.sink.maxBufferBytes,
       maxInFlight: config.sink.maxInFlight,
       unhealthyAfterFailures: config.sink.unhealthyAfterFailures,
