@@ -11,8 +11,10 @@ export interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   emulator: async () => (await import('../emulator/aws/main')).command,
   collector: async () => (await import('./collector/main')).command,
+  enrich: async () => (await import('./enrich/main')).command,
   postgres: async () => (await import('../emulator/postgres/main')).command,
   'iglu-server': async () => (await import('./iglu/server/main')).command,
+  's3-loader': async () => (await import('./s3-loader/main')).command,
 };
 
 function usage(): string {

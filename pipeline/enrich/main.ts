@@ -1,0 +1,154 @@
+/**
+ * `furrow enrich --config FILE`: the Enrich app. Wires config → Iglu client → enrichment registry →
+ * `EnrichProcessor` → Kinesis consumer (DynamoDB leases) on the raw stream, with Kinesis producers for
+ * `enriched` and `bad-1`. SIGTERM/SIGINT: stop reading, let in-flight batches finish and checkpoint,
+ * flush the producers, exit.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino, { type Logger } from 'pino';
+import type { Command } from '../cli';
+import { loadPipelineConfig, type PipelineConfig } from '../config/index';
+import { compileLimits } from '../core/atomic-fields';
+import type { FieldName } from '../core/enriched-event';
+import { IgluClient } from '../iglu/client';
+import { defaultResolverConfig, resolverFromConfig, resolverFromFile } from '../iglu/resolver-config';
+import { dynamoDbClient, kinesisClient } from '../streams/aws-clients';
+import { KinesisConsumer } from '../streams/kinesis-consumer';
+import { KinesisProducer } from '../streams/kinesis-producer';
+import { enrichConfig, partitionKeyField, type EnrichConfig } from './config';
+import { ENRICHMENT_ORDER, EnrichmentRegistry } from './enrichments/registry';
+import { igluClientValidator } from './iglu-adapter';
+import { defaultSettings } from './pipeline';
+import { EnrichProcessor } from './processor';
+import { BUILTIN_STEPS } from './steps/builtins';
+
+const HELP = `Usage: furrow enrich --config FILE
+
+Snowplow-compatible Enrich: raw Thrift CollectorPayload records (streams.raw) → adapters → validation →
+built-in enrichment steps → 131-column enriched TSV on streams.enriched, bad rows on streams.bad1.
+Shards are shared between instances through a DynamoDB lease table (enrich.applicationName).
+
+Options:
+  --config FILE   pipeline config (JSON): shared aws/streams sections and an "enrich" section
+  -h, --help      this text`;
+
+export const ENRICH_VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+export interface RunningEnrich {
+  config: EnrichConfig;
+  processor: EnrichProcessor;
+  consumer: KinesisConsumer;
+  good: KinesisProducer;
+  bad: KinesisProducer;
+  stop(): Promise<void>;
+}
+
+function igluClient(c: EnrichConfig): IgluClient {
+  if (c.resolver === undefined) return new IgluClient(resolverFromConfig(defaultResolverConfig()));
+  if (typeof c.resolver === 'string') return new IgluClient(resolverFromFile(c.resolver));
+  return new IgluClient(resolverFromConfig(c.resolver));
+}
+
+export async function startEnrich(pipeline: PipelineConfig, opts: { logger?: Logger } = {}): Promise<RunningEnrich> {
+  const config = enrichConfig(pipeline);
+  const logger = opts.logger ?? pino({ name: 'furrow-enrich', level: config.logLevel });
+  const names = config.enrichments.map((e) => String((e as { schema?: unknown }).schema ?? '').split('/')[1] ?? '?');
+  const known = names.filter((n) => (ENRICHMENT_ORDER as readonly string[]).includes(n));
+  if (names.length)
+    logger.warn({ configured: names, known }, 'configurable enrichments are not implemented yet; only the built-in steps run');
+  const client = igluClient(config);
+  const settings = defaultSettings({
+    processor: { artifact: config.processor.artifact, version: config.processor.version ?? ENRICH_VERSION },
+    validator: igluClientValidator(client),
+    registry: new EnrichmentRegistry(BUILTIN_STEPS, []),
+    maxJsonDepth: config.validation.maxJsonDepth,
+    acceptInvalid: config.validation.acceptInvalid,
+    limits: compileLimits(config.validation.atomicFieldsLimits as Partial<Record<FieldName, number>>),
+    maxRecordSize: config.output.maxRecordSize,
+  });
+  // SDK retries off for the producers: they own retries (backoff with jitter, bounded buffer).
+  const kinesisOut = kinesisClient({ ...pipeline.aws, maxAttempts: 1 });
+  const kinesisIn = kinesisClient(pipeline.aws);
+  const dynamodb = dynamoDbClient(pipeline.aws);
+  const producer = (streamName: string) =>
+    new KinesisProducer({
+      client: kinesisOut,
+      streamName,
+      byteLimit: config.output.buffer.byteLimit,
+      recordLimit: config.output.buffer.recordLimit,
+      timeLimitMs: config.output.buffer.timeLimitMs,
+      baseBackoffMs: config.output.backoff.minMs,
+      maxBackoffMs: config.output.backoff.maxMs,
+      onPutRecords: (r) => {
+        if (r.error) logger.warn({ stream: r.stream, records: r.records, attempt: r.attempt, err: String(r.error) }, 'PutRecords failed; retrying');
+      },
+    });
+  const good = producer(pipeline.streams.enriched);
+  const bad = producer(pipeline.streams.bad1);
+  const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => logger[level](fields ?? {}, msg);
+  const processor = new EnrichProcessor({
+    settings,
+    good,
+    bad,
+    partitionKey: partitionKeyField(config),
+    maxBadRowSize: config.output.maxBadRowSize,
+    retryBaseMs: config.igluRetry.minMs,
+    retryMaxMs: config.igluRetry.maxMs,
+    log,
+  });
+  const consumer = new KinesisConsumer({
+    kinesis: kinesisIn,
+    dynamodb,
+    streamName: pipeline.streams.raw,
+    applicationName: config.applicationName,
+    processor,
+    initialPosition: config.initialPosition,
+    maxRecordsPerBatch: config.input.maxRecordsPerBatch,
+    idleTimeBetweenReadsMs: config.input.idleTimeBetweenReadsMs,
+    log,
+  });
+  await consumer.start();
+  logger.info(
+    { input: pipeline.streams.raw, good: good.streamName, bad: bad.streamName, applicationName: config.applicationName, steps: settings.registry.describe() },
+    'enrich started',
+  );
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      processor.stop();
+      await consumer.stop();
+      const lost = (await Promise.all([good.close(30_000), bad.close(30_000)])).reduce((a, b) => a + b, 0);
+      kinesisIn.destroy();
+      kinesisOut.destroy();
+      dynamodb.destroy();
+      if (lost) logger.error({ lost }, 'shutdown: records could not be flushed in time');
+      logger.info({ counters: processor.counters }, 'enrich stopped');
+    })());
+  return { config, processor, consumer, good, bad, stop };
+}
+
+export const command: Command = {
+  summary: 'Snowplow-compatible Enrich (raw stream → enriched TSV + bad rows)',
+  async run(argv) {
+    const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true });
+    if (values.help) {
+      process.stdout.write(HELP + '\n');
+      return;
+    }
+    if (!values.config) throw new Error('--config FILE is required (see --help)');
+    const running = await startEnrich(loadPipelineConfig(values.config));
+    await new Promise<void>((resolve) => {
+      const stop = () => void running.stop().then(resolve);
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  },
+};
