@@ -1,0 +1,75 @@
+/**
+ * What every long-running app shares: its version, a small HTTP server for `/health` and Prometheus
+ * `/metrics`, and a signal handler that runs the app's graceful shutdown once.
+ */
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+
+export const FURROW_VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+export interface HealthReport {
+  healthy: boolean;
+  /** Short reasons when unhealthy, e.g. `s3 uploads failing`. */
+  reasons?: string[];
+  [detail: string]: unknown;
+}
+
+export interface AppServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** `GET /health` → 200 `OK` or 503 with the reasons (JSON); `GET /metrics` → Prometheus text. */
+export async function startAppServer(opts: { host?: string; port: number; health: () => HealthReport; registry: Registry }): Promise<AppServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/health') {
+      const h = opts.health();
+      const body = JSON.stringify(h);
+      res.writeHead(h.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      opts.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route ${req.method} ${path}; try /health or /metrics` }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** Run `shutdown` once on SIGTERM/SIGINT; a second signal exits at once. Resolves when shutdown is done. */
+export function untilSignal(shutdown: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      shutdown().then(resolve, (err) => {
+        process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
