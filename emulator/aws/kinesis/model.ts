@@ -176,8 +176,11 @@ export class Stream {
    * the shard index (12) and six zeros. Fixed width, so string order is numeric order.
    */
   nextSeq(shardIndex: number): string {
-    return makeSeq(this.seqPrefix, this.counter++, shardIndex);
+    const c = String(this.counter++);
+    const suffix = (this.seqSuffix[shardIndex] ??= String(shardIndex).padStart(12, '0') + '000000');
+    return this.seqPrefix + ZEROS_24.slice(c.length) + c + suffix;
   }
+  private readonly seqSuffix: string[] = [];
 
   /** Shard that owns a hash key given as 32 lowercase hex digits (binary search over open shards). */
   route(hex: string): Shard {
@@ -230,6 +233,8 @@ export class Stream {
     for (const s of this.shards) s.trimBefore(cutoff);
   }
 }
+
+const ZEROS_24 = '0'.repeat(24);
 
 export function makeSeq(prefix: string, counter: number, shardIndex: number): string {
   return prefix + String(counter).padStart(24, '0') + String(shardIndex).padStart(12, '0') + '000000';
