@@ -32,20 +32,81 @@ export interface MessageData {
   deadLetterSourceArn?: string;
 }
 
-/** A message in a queue: its data plus intrusive links into the queue's structures. */
-export interface SqsMessage extends MessageData, HeapSlot {
+/**
+ * A message in a queue: its data plus intrusive links into the queue's structures. A class with every
+ * field assigned in one order keeps all messages on one hidden class (hot paths stay monomorphic).
+ */
+export class SqsMessage implements MessageData, HeapSlot {
+  id: string;
+  body: string;
+  md5OfBody: string;
+  attributes: Record<string, MessageAttributeValue> | undefined;
+  md5OfAttributes: string | undefined;
+  traceHeader: string | undefined;
+  sentAt: number;
+  senderId: string;
+  groupId: string | undefined;
+  dedupId: string | undefined;
+  sequenceNumber: string | undefined;
+  enqueuedAt: number;
+  receiveCount: number;
+  queueReceiveCount: number;
+  firstReceiveAt: number | undefined;
+  lastReceiveAt: number | undefined;
+  visibleAt: number;
+  state: MessageState;
+  deadLetterSourceArn: string | undefined;
   /** Links in the standard queue's ready list, or in the FIFO message group's list. */
-  prev: SqsMessage | undefined;
-  next: SqsMessage | undefined;
-}
+  prev: SqsMessage | undefined = undefined;
+  next: SqsMessage | undefined = undefined;
+  heapIndex = -1;
 
-export function newMessage(data: MessageData): SqsMessage {
-  return { ...data, prev: undefined, next: undefined, heapIndex: -1 };
-}
+  constructor(d: MessageData) {
+    this.id = d.id;
+    this.body = d.body;
+    this.md5OfBody = d.md5OfBody;
+    this.attributes = d.attributes;
+    this.md5OfAttributes = d.md5OfAttributes;
+    this.traceHeader = d.traceHeader;
+    this.sentAt = d.sentAt;
+    this.senderId = d.senderId;
+    this.groupId = d.groupId;
+    this.dedupId = d.dedupId;
+    this.sequenceNumber = d.sequenceNumber;
+    this.enqueuedAt = d.enqueuedAt;
+    this.receiveCount = d.receiveCount;
+    this.queueReceiveCount = d.queueReceiveCount;
+    this.firstReceiveAt = d.firstReceiveAt;
+    this.lastReceiveAt = d.lastReceiveAt;
+    this.visibleAt = d.visibleAt;
+    this.state = d.state;
+    this.deadLetterSourceArn = d.deadLetterSourceArn;
+  }
 
-export function messageData(m: SqsMessage): MessageData {
-  const { prev: _p, next: _n, heapIndex: _h, ...data } = m;
-  return data;
+  /** The persisted part (what journal records carry). */
+  data(): MessageData {
+    return {
+      id: this.id,
+      body: this.body,
+      md5OfBody: this.md5OfBody,
+      attributes: this.attributes,
+      md5OfAttributes: this.md5OfAttributes,
+      traceHeader: this.traceHeader,
+      sentAt: this.sentAt,
+      senderId: this.senderId,
+      groupId: this.groupId,
+      dedupId: this.dedupId,
+      sequenceNumber: this.sequenceNumber,
+      enqueuedAt: this.enqueuedAt,
+      receiveCount: this.receiveCount,
+      queueReceiveCount: this.queueReceiveCount,
+      firstReceiveAt: this.firstReceiveAt,
+      lastReceiveAt: this.lastReceiveAt,
+      visibleAt: this.visibleAt,
+      state: this.state,
+      deadLetterSourceArn: this.deadLetterSourceArn,
+    };
+  }
 }
 
 /** Doubly linked list through the messages' own `prev`/`next`: O(1) append, shift and removal from the middle. */

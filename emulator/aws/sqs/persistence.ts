@@ -1,5 +1,5 @@
 import type { AttributeMap } from './attributes';
-import { messageData, type MessageData } from './message';
+import type { MessageData } from './message';
 import { SqsQueue, type DedupEntry } from './queue';
 
 /** A queue's identity and settings as persisted (CreateQueue, and the head of every snapshot). */
@@ -93,7 +93,7 @@ export function applyRecord(queues: Map<string, SqsQueue>, rec: SqsRecord, arnOf
       const to = queues.get(rec.to);
       if (!m) return;
       q.remove(m);
-      to?.acceptDeadLetter(messageData(m), rec.at, q.arn, rec.sequenceNumber);
+      to?.acceptDeadLetter(m.data(), rec.at, q.arn, rec.sequenceNumber);
       return;
     }
     case 'delete':
@@ -118,7 +118,7 @@ export function applyRecord(queues: Map<string, SqsQueue>, rec: SqsRecord, arnOf
 export function* snapshotRecords(queues: Map<string, SqsQueue>): Generator<SqsRecord> {
   for (const q of queues.values()) yield { op: 'createQueue', queue: queueSnapshot(q) };
   for (const q of queues.values()) {
-    for (const m of q.messages.values()) yield { op: 'message', name: q.name, message: messageData(m) };
+    for (const m of q.messages.values()) yield { op: 'message', name: q.name, message: m.data() };
     for (const [key, entry] of q.dedup) yield { op: 'dedup', name: q.name, key, entry };
   }
 }

@@ -1,5 +1,5 @@
 import { IndexedMinHeap } from './heap';
-import { MessageList, newMessage, type MessageData, type SqsMessage } from './message';
+import { MessageList, SqsMessage, type MessageData } from './message';
 import { parseRedrivePolicy, type AttributeMap, type RedrivePolicy } from './attributes';
 
 /** A FIFO message group: its undeleted messages in send order, and how many of them are in flight. */
@@ -133,7 +133,7 @@ export class SqsQueue {
 
   /** Add a message in the state its data says (a send, a DLQ move, or a replayed snapshot). */
   add(data: MessageData): SqsMessage {
-    const m = newMessage(data);
+    const m = new SqsMessage(data);
     this.messages.set(m.id, m);
     if (this.fifo) this.group(m.groupId ?? '').list.push(m);
     this.enter(m);

@@ -198,7 +198,7 @@ const commands = fc.commands(
     fc.nat().map((n) => new MakeVisible(n)),
     fc.constant(new Count()),
   ],
-  { maxCommands: 50, size: 'max' },
+  { maxCommands: 40, size: 'max' },
 );
 
 /** After the run: make everything visible and drain; exactly the undeleted messages must come back. */
@@ -228,14 +228,14 @@ describe('SQS against an in-memory model', () => {
   it('standard queue: no acknowledged message is lost or delivered after delete, and no message is delivered while in flight', async () => {
     await fc.assert(
       fc.asyncProperty(commands, (cmds) => runModel(false, cmds)),
-      { numRuns: 20 },
+      { numRuns: 15 },
     );
-  });
+  }, 60_000);
 
   it('FIFO queue: each group is delivered in send order, never while one of its messages is in flight, and nothing deleted comes back', async () => {
     await fc.assert(
       fc.asyncProperty(commands, (cmds) => runModel(true, cmds)),
-      { numRuns: 20 },
+      { numRuns: 15 },
     );
-  });
+  }, 60_000);
 });

@@ -1,0 +1,184 @@
+/**
+ * SQS throughput of Furrow's emulator through the real @aws-sdk/client-sqs: a few workers each loop
+ * SendMessageBatch(10) → ReceiveMessage(10) → DeleteMessageBatch(what came back), and we count messages
+ * that made the whole trip. The same-run baseline is the floor: a bare node:http server in its own process
+ * answering the same three calls with canned, SDK-valid JSON (MD5s included), so the ratio says how much of
+ * the transport + SDK budget the emulator's own work costs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpus } from 'node:os';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { emulatorSettings, sqsClient } from '../../pipeline/streams/aws-clients';
+import type { BenchMetric } from './types';
+
+const WORKERS = 4;
+const BATCH = 10;
+/** A small event-like body; every message carries the same one so the floor's canned MD5s are right. */
+const BODY = JSON.stringify({ event_id: '0b1f4a8e-2c3d-4e5f-8a9b-0c1d2e3f4a5b', app_id: 'bench', payload: 'x'.repeat(200) });
+
+interface Trip {
+  /** Messages sent, received and deleted in the timed window. */
+  delivered: number;
+  sent: number;
+  seconds: number;
+}
+
+export async function benchSqs(endpoint: string, opts: { quick?: boolean } = {}): Promise<BenchMetric[]> {
+  const seconds = opts.quick ? 3 : 10;
+  const ours = await measureEmulator(endpoint, seconds);
+  const floor = await withFloorServer((floorEndpoint) => measure(floorEndpoint, 'http://floor/000000000000/bench', seconds));
+  const rate = ours.delivered / ours.seconds;
+  const floorRate = floor.delivered / floor.seconds;
+  return [
+    {
+      name: `sqs send+receive+delete messages/s (${WORKERS} workers, batches of ${BATCH}, ${cpus().length} cores)`,
+      value: rate,
+      unit: 'messages/s',
+      baseline: { name: 'bare node:http with canned SQS answers (transport + SDK floor)', value: floorRate },
+      ratio: rate / floorRate,
+      goal: '>= 5,000 messages/s',
+      pass: rate >= 5_000,
+    },
+  ];
+}
+
+/** Run the loop against the emulator on a fresh queue, and check nothing went missing. */
+async function measureEmulator(endpoint: string, seconds: number): Promise<Trip> {
+  const client = sqsClient(emulatorSettings(endpoint, { maxAttempts: 1, maxSockets: WORKERS }));
+  const QueueName = `bench-sqs-${Date.now()}`;
+  try {
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName }));
+    const trip = await loop(client, QueueUrl!, seconds);
+    const a = (
+      await client.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      )
+    ).Attributes!;
+    const left = Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible);
+    if (left !== trip.sent - trip.deletedTotal)
+      throw new Error(`sqs bench: sent ${trip.sent}, deleted ${trip.deletedTotal}, but ${left} are left in the queue`);
+    await client.send(new DeleteQueueCommand({ QueueUrl }));
+    return trip;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function measure(endpoint: string, queueUrl: string, seconds: number): Promise<Trip> {
+  const client = sqsClient(emulatorSettings(endpoint, { maxAttempts: 1, maxSockets: WORKERS }));
+  try {
+    return await loop(client, queueUrl, seconds);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Warm up for a second, then count full trips for `seconds`. */
+async function loop(client: SQSClient, QueueUrl: string, seconds: number): Promise<Trip & { deletedTotal: number }> {
+  const entries = Array.from({ length: BATCH }, (_, i) => ({ Id: String(i), MessageBody: BODY }));
+  let counting = false;
+  let stop = false;
+  let delivered = 0;
+  let sent = 0;
+  let deletedTotal = 0;
+  const worker = async () => {
+    while (!stop) {
+      const out = await client.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries }));
+      sent += out.Successful?.length ?? 0;
+      const got = (await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: BATCH }))).Messages ?? [];
+      if (got.length === 0) continue;
+      const del = await client.send(
+        new DeleteMessageBatchCommand({ QueueUrl, Entries: got.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+      );
+      const ok = del.Successful?.length ?? 0;
+      deletedTotal += ok;
+      if (counting) delivered += ok;
+    }
+  };
+  const running = Array.from({ length: WORKERS }, worker);
+  await sleep(1000);
+  counting = true;
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  counting = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  stop = true;
+  await Promise.all(running);
+  return { delivered, sent, seconds: elapsed, deletedTotal };
+}
+
+/**
+ * The floor server, as plain JS for `node -e`: it reads each request body and answers SendMessageBatch,
+ * ReceiveMessage and DeleteMessageBatch with fixed JSON the SDK accepts (entry ids 0-9, body MD5s right).
+ */
+function floorServerSource(): string {
+  const md5 = createHash('md5').update(BODY, 'utf8').digest('hex');
+  const ids = Array.from({ length: BATCH }, (_, i) => String(i));
+  const answers = {
+    'AmazonSQS.SendMessageBatch': JSON.stringify({
+      Successful: ids.map((Id) => ({ Id, MessageId: `00000000-0000-4000-8000-00000000000${Id}`, MD5OfMessageBody: md5 })),
+      Failed: [],
+    }),
+    'AmazonSQS.ReceiveMessage': JSON.stringify({
+      Messages: ids.map((Id) => ({
+        MessageId: `00000000-0000-4000-8000-00000000000${Id}`,
+        ReceiptHandle: Buffer.from(`floor|${Id}|1`).toString('base64'),
+        MD5OfBody: md5,
+        Body: BODY,
+      })),
+    }),
+    'AmazonSQS.DeleteMessageBatch': JSON.stringify({ Successful: ids.map((Id) => ({ Id })), Failed: [] }),
+  };
+  return `
+    const http = require('node:http');
+    const answers = ${JSON.stringify(answers)};
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const body = answers[req.headers['x-amz-target']] || '{}';
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+    });
+    server.keepAliveTimeout = 65000;
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+    process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  `;
+}
+
+async function withFloorServer<T>(fn: (endpoint: string) => Promise<T>): Promise<T> {
+  const child = spawn(process.execPath, ['-e', floorServerSource()], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.once('exit', (code) => reject(new Error(`sqs floor server exited with ${code}`)));
+    });
+    return await fn(`http://127.0.0.1:${port}`);
+  } finally {
+    await stopChild(child);
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
