@@ -27,7 +27,7 @@ export function createBucket({ req, bucket, store, ctx }: S3Call): EdgeResponse 
     if (constraint) region = constraint.trim();
   }
   store.createBucket(bucket, region, ctx.now());
-  return { status: 200, headers: { location: `/${bucket}` } };
+  return { status: 200, headers: { location: `/${bucket}` }, body: '' };
 }
 
 export function headBucket({ bucket, store }: S3Call): EdgeResponse {

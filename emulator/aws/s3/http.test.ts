@@ -1,5 +1,6 @@
 import { Agent } from 'node:http';
 import type { LookupFunction } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3Client as S3ClientType } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -107,6 +108,53 @@ describe('S3 over HTTP: addressing styles, bad requests, operation names', () =>
     const missing = await raw(h.emu, { method: 'GET', path: '/vhost/absent%20key' });
     expect(missing.text).toContain('<Code>NoSuchKey</Code>');
     expect(missing.text).toContain('<Key>absent key</Key>');
+  });
+
+  it('answers random, mostly malformed requests with an S3 status below 500 (or 501), never a handler crash', async () => {
+    const segment = fc.oneof(
+      fc.constantFrom('vhost', 'fuzz-bucket', 'no-such', 'a', 'Bad_Name', '%ZZ', '%E2%82', 'k%20y', '..', '%2F', 'x'.repeat(70)),
+      fc.string({ maxLength: 8 }).map(encodeURIComponent),
+    );
+    const queryParam = fc.constantFrom(
+      'list-type=2', 'delete', 'uploads', 'location', 'versioning', 'uploadId=bogus', 'partNumber=1', 'partNumber=-3', 'max-keys=-1',
+      'max-keys=2', 'continuation-token=1AAA', 'continuation-token=!!', 'delimiter=%2F', 'prefix=k', 'encoding-type=url', 'start-after=zz',
+      'marker=a', 'max-buckets=0', 'part-number-marker=x', 'response-content-type=text%2Fplain',
+    );
+    const headerPair = fc.constantFrom<[string, string]>(
+      ['range', 'bytes=0-1'], ['range', 'bytes=-0'], ['range', 'bytes=5-2'], ['range', 'lines=1-2'], ['content-md5', 'AAAA'],
+      ['content-md5', '1B2M2Y8AsgTpgAmY7PhCfg=='], ['x-amz-checksum-crc32', 'AAAAAA=='], ['x-amz-checksum-sha256', 'bad'],
+      ['content-encoding', 'aws-chunked'], ['x-amz-content-sha256', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'], ['x-amz-content-sha256', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+      ['x-amz-decoded-content-length', '3'], ['x-amz-trailer', 'x-amz-checksum-crc32'], ['x-amz-copy-source', 'vhost/small'],
+      ['x-amz-copy-source', '%'], ['x-amz-copy-source-range', 'bytes=0-100'], ['x-amz-metadata-directive', 'MOVE'], ['if-match', '"x"'],
+      ['if-none-match', '*'], ['if-modified-since', 'yesterday'], ['x-amz-checksum-algorithm', 'MD7'], ['x-amz-checksum-type', 'PARTIAL'],
+      ['x-amz-storage-class', 'COLD'], ['x-amz-meta-big', 'm'.repeat(2100)], ['host', 'vhost.localhost'], ['x-amz-checksum-mode', 'ENABLED'],
+    );
+    const body = fc.oneof(
+      fc.constant(''),
+      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+      fc.constantFrom(
+        '3\r\nabc\r\n0\r\n\r\n', '<Delete><Object><Key>k</Key></Object></Delete>', '<Delete><Quiet>true</Quiet></Delete>',
+        '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>',
+        '<!DOCTYPE x [<!ENTITY a "aaaa">]><Delete><Object><Key>&a;</Key></Object></Delete>', '<CreateBucketConfiguration><LocationConstraint/></CreateBucketConfiguration>',
+      ),
+    );
+    await raw(h.emu, { method: 'PUT', path: '/fuzz-bucket' });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'HEAD'),
+        fc.array(segment, { maxLength: 3 }),
+        fc.uniqueArray(queryParam, { maxLength: 3 }),
+        fc.uniqueArray(headerPair, { maxLength: 4, selector: ([name]) => name }),
+        body,
+        async (method, segments, query, headers, payload) => {
+          const path = '/' + segments.join('/') + (query.length ? `?${query.join('&')}` : '');
+          const res = await raw(h.emu, { method, path, headers: Object.fromEntries(headers), body: method === 'GET' || method === 'HEAD' ? undefined : payload });
+          expect(res.status === 501 || res.status < 500).toBe(true);
+          if (res.status >= 400 && method !== 'HEAD') expect(errorCode(res.text)).toBeTruthy();
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('names operations for fault injection (an S3 fault on GetObject leaves PutObject alone)', async () => {

@@ -83,7 +83,7 @@ export function uploadPart(call: S3Call): EdgeResponse {
   const part = storePart(call, upload, partNumber, payload.data, payload.md5Hex, checksum);
   const headers: Record<string, string> = { etag: part.etag };
   if (checksum && upload.checksumAlgorithm) headers[checksumHeader(upload.checksumAlgorithm)] = checksum;
-  return { status: 200, headers };
+  return { status: 200, headers, body: '' };
 }
 
 export function uploadPartCopy(call: S3Call): EdgeResponse {

@@ -36,7 +36,7 @@ export function putObject({ req, bucket, key, store, ctx }: S3Call): EdgeRespons
     checksum,
   };
   store.putObject(bucket, object);
-  return { status: 200, headers: { etag: object.etag, ...checksumHeaders(checksum) } };
+  return { status: 200, headers: { etag: object.etag, ...checksumHeaders(checksum) }, body: '' };
 }
 
 /** Conditional writes: `If-None-Match: *` (create only) and `If-Match: <etag>` (replace only that version). */

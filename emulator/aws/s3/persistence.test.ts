@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -153,6 +153,8 @@ describe('S3 persistence with a data dir', () => {
       expect((await bytesOf(h.s3, 'crashy', 'k19')).equals(payload.subarray(0, 20_000))).toBe(true);
       expect(readdirSync(join(dataDir, 's3-bodies'))).not.toContain('orphan-from-a-crash');
       expect(readdirSync(join(dataDir, 's3-bodies'))).toHaveLength(19);
+      // Start-up compacted the journal (22 records: bucket, 20 puts, 1 delete) to the live state.
+      expect(readFileSync(join(dataDir, 's3.jsonl'), 'utf8').trim().split('\n')).toHaveLength(20);
     } finally {
       await h.stop();
     }

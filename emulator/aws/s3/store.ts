@@ -109,8 +109,12 @@ export class S3Store {
       const dataDir = ctx.dataDir?.();
       if (!dataDir) throw new Error('S3 persistence needs ServiceContext.dataDir() next to its journal');
       this.bodies = new FileBodies(join(dataDir, 's3-bodies'));
-      for (const record of this.journal.read()) this.apply(record);
+      const records = this.journal.read();
+      for (const record of records) this.apply(record);
       this.bodies.retainOnly(this.liveBodies());
+      // A process that is always killed never compacts in close(); keep the journal from growing without bound.
+      const snapshot = [...this.snapshot()];
+      if (records.length > snapshot.length) this.journal.compact(snapshot);
     } else {
       this.bodies = new MemoryBodies();
     }

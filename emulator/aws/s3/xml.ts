@@ -67,7 +67,8 @@ const parser = new XMLParser({
 /** Parse a request's XML body; anything not well-formed is S3's MalformedXML. */
 export function parseXmlBody(body: Buffer): Record<string, unknown> {
   const text = body.toString('utf8');
-  if (text.trim() === '' || XMLValidator.validate(text) !== true) throw malformedXml();
+  // S3 accepts no DTDs; refusing them also rules out entity-expansion tricks.
+  if (text.trim() === '' || /<!DOCTYPE/i.test(text) || XMLValidator.validate(text) !== true) throw malformedXml();
   try {
     return parser.parse(text) as Record<string, unknown>;
   } catch {
