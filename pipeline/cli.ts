@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Command>> = {
   postgres: async () => (await import('../emulator/postgres/main')).command,
   'iglu-server': async () => (await import('./iglu/server/main')).command,
   's3-loader': async () => (await import('./s3-loader/main')).command,
+  transformer: async () => (await import('./transformer/main')).command,
   'snowflake-emulator': async () => (await import('../emulator/snowflake/main')).command,
 };
 
