@@ -16,6 +16,13 @@ export interface DedupEntry {
   expiresAt: number;
 }
 
+/** What a FIFO receive with a ReceiveRequestAttemptId returned, so a retry can get the same messages. */
+export interface ReceiveAttempt {
+  /** The messages, each with the receive count and deadline it had when the attempt answered. */
+  messages: { id: string; receiveCount: number; visibleAt: number }[];
+  expiresAt: number;
+}
+
 export interface QueueInit {
   name: string;
   arn: string;
@@ -76,6 +83,8 @@ export class SqsQueue {
   delayedCount = 0;
   /** FIFO deduplication ids seen in the window, in arrival order (so expiry sweeps from the head). */
   readonly dedup = new Map<string, DedupEntry>();
+  /** FIFO ReceiveRequestAttemptIds of the last 5 minutes, in arrival order (memory only, best effort). */
+  readonly receiveAttempts = new Map<string, ReceiveAttempt>();
 
   private readonly readyList = new MessageList();
   private readonly groups = new Map<string, FifoGroup>();
@@ -279,6 +288,10 @@ export class SqsQueue {
     for (const [key, e] of this.dedup) {
       if (e.expiresAt > now) break;
       this.dedup.delete(key);
+    }
+    for (const [key, a] of this.receiveAttempts) {
+      if (a.expiresAt > now) break;
+      this.receiveAttempts.delete(key);
     }
   }
 

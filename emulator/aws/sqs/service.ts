@@ -49,6 +49,8 @@ const MAX_INFLIGHT_FIFO = 20_000;
 /** SendMessageBatch's total payload limit (the same as one message's). */
 const MAX_BATCH_BYTES = 1_048_576;
 const MAX_VISIBILITY_MS = 43_200_000;
+/** How long a FIFO ReceiveRequestAttemptId can be retried. */
+const RECEIVE_ATTEMPT_MS = 5 * 60_000;
 
 type Input = Record<string, unknown>;
 
@@ -409,26 +411,60 @@ export class SqsService implements JsonService {
       optionalStringList(input, 'MessageSystemAttributeNames'),
       optionalStringList(input, 'MessageAttributeNames'),
     );
-    const first = this.receiveNow(q, max, visibility, selection);
+    if (q.fifo && attemptId !== undefined) {
+      const retried = this.retryReceiveAttempt(q, attemptId, visibility, selection);
+      if (retried) return retried;
+    }
+    const first = this.receiveNow(q, max, visibility, selection, attemptId);
     if (first || wait === 0) return first ?? {};
-    return this.longPoll(q, max, visibility, selection, this.now() + wait * 1000, req.signal);
+    return this.longPoll(q, max, visibility, selection, this.now() + wait * 1000, req.signal, attemptId);
+  }
+
+  /**
+   * A FIFO retry with a ReceiveRequestAttemptId seen in the last 5 minutes gets the same messages and
+   * receipt handles again, with the visibility timeout restarted, as long as none of them was deleted or
+   * had its visibility changed since; otherwise it is an ordinary receive.
+   */
+  private retryReceiveAttempt(q: SqsQueue, attemptId: string, visibility: number | undefined, selection: ReceiveSelection) {
+    const now = this.now();
+    const prior = q.receiveAttempts.get(attemptId);
+    if (!prior || prior.expiresAt <= now) return undefined;
+    q.promote(now);
+    const messages: SqsMessage[] = [];
+    for (const p of prior.messages) {
+      const m = q.messages.get(p.id);
+      if (!m || m.state !== 'inflight' || m.receiveCount !== p.receiveCount || m.visibleAt !== p.visibleAt) return undefined;
+      messages.push(m);
+    }
+    const until = now + (visibility !== undefined ? visibility * 1000 : q.visibilityTimeoutMs);
+    this.applyVisibility(q, now, messages.map((m) => [m, until]));
+    for (const p of prior.messages) p.visibleAt = until;
+    return { Messages: messages.map((m) => renderMessage(q, m, selection)) };
   }
 
   /** Wait for messages until `deadline`, the client leaving, the queue's deletion or the service closing. */
-  private async longPoll(q: SqsQueue, max: number, visibility: number | undefined, selection: ReceiveSelection, deadline: number, signal: AbortSignal) {
+  private async longPoll(
+    q: SqsQueue,
+    max: number,
+    visibility: number | undefined,
+    selection: ReceiveSelection,
+    deadline: number,
+    signal: AbortSignal,
+    attemptId: string | undefined,
+  ) {
     while (true) {
       const now = this.now();
       if (now >= deadline) return {};
       const next = q.nextDeadline();
       await waitForWake(q, Math.min(deadline, next ?? Infinity) - now, signal);
       if (signal.aborted || q.deleted || this.closed) return {};
-      const got = this.receiveNow(q, max, visibility, selection);
+      const got = this.receiveNow(q, max, visibility, selection, attemptId);
       if (got) return got;
     }
   }
 
   /** One receive attempt: the response, or undefined when nothing was receivable. */
-  private receiveNow(q: SqsQueue, max: number, visibility: number | undefined, selection: ReceiveSelection) {
+  private receiveNow(q: SqsQueue, max: number, visibility: number | undefined, selection: ReceiveSelection, attemptId?: string) {
     if (q.inflightCount >= (q.fifo ? MAX_INFLIGHT_FIFO : MAX_INFLIGHT_STANDARD)) {
       if (q.fifo) return undefined;
       throw sqsError('OverLimit', `Too many messages in flight: the limit is ${MAX_INFLIGHT_STANDARD}.`);
@@ -450,6 +486,13 @@ export class SqsService implements JsonService {
       this.append(recs);
     }
     if (received.length === 0) return undefined;
+    if (q.fifo && attemptId !== undefined) {
+      q.receiveAttempts.delete(attemptId);
+      q.receiveAttempts.set(attemptId, {
+        messages: received.map((m) => ({ id: m.id, receiveCount: m.receiveCount, visibleAt: m.visibleAt })),
+        expiresAt: now + RECEIVE_ATTEMPT_MS,
+      });
+    }
     return { Messages: received.map((m) => renderMessage(q, m, selection)) };
   }
 

@@ -174,6 +174,20 @@ describe('SQS FIFO queues', () => {
     expect(dead.map((m) => [m.Body, m.Attributes!.MessageGroupId])).toEqual([['poison', 'P']]);
   });
 
+  it('answers a retried ReceiveRequestAttemptId with the same messages and handles until one is modified', async () => {
+    const url = await fifoQueue('attempt');
+    await send(url, 'r1', 'G');
+    await send(url, 'r2', 'H');
+    const first = await receive(url, { ReceiveRequestAttemptId: 'try-1' });
+    expect(first.map((m) => m.Body)).toEqual(['r1', 'r2']);
+    const retry = await receive(url, { ReceiveRequestAttemptId: 'try-1' });
+    expect(retry.map((m) => m.ReceiptHandle)).toEqual(first.map((m) => m.ReceiptHandle));
+    expect(await receive(url, { ReceiveRequestAttemptId: 'try-2' })).toEqual([]);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: first[0]!.ReceiptHandle }));
+    // One of them was deleted: the same attempt id is now an ordinary receive (H is still in flight).
+    expect(await receive(url, { ReceiveRequestAttemptId: 'try-1' })).toEqual([]);
+  });
+
   it('wakes a long poll when deleting a message unlocks its group', async () => {
     const url = await fifoQueue('lp');
     await send(url, 'g1', 'G');
