@@ -117,10 +117,29 @@ export function compareDecimal(a: Decimal, b: Decimal): number {
   return a.sign === 1 ? magnitude : -magnitude;
 }
 
-/** Compares two already-normalized number strings numerically. */
+/**
+ * Compares two normalized number strings (`formatDecimal` output: no exponent, no leading zeros, no
+ * trailing fraction zeros, no "-0") numerically without parsing them. Every N inside the emulator is
+ * normalized on the way in, and key ordering calls this on every binary-search step.
+ */
 export function compareNumbers(a: string, b: string): number {
   if (a === b) return 0;
-  return compareDecimal(parseDecimal(a) ?? ZERO, parseDecimal(b) ?? ZERO);
+  const negA = a.charCodeAt(0) === 45;
+  const negB = b.charCodeAt(0) === 45;
+  if (negA !== negB) return negA ? -1 : 1;
+  const magnitude = compareMagnitudes(negA ? a.slice(1) : a, negB ? b.slice(1) : b);
+  return negA ? -magnitude : magnitude;
+}
+
+function compareMagnitudes(a: string, b: string): number {
+  const pointA = a.indexOf('.');
+  const pointB = b.indexOf('.');
+  const intA = pointA < 0 ? a.length : pointA;
+  const intB = pointB < 0 ? b.length : pointB;
+  // More integer digits means larger; with equal integer lengths, ASCII order of the whole string is
+  // numeric order ('.' sorts before every digit, and a missing fraction sorts first).
+  if (intA !== intB) return intA < intB ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Exact a ± b on normalized number strings; throws the AWS error if the result is not storable. */
@@ -132,8 +151,8 @@ export function addNumbers(a: string, b: string, subtract = false): string {
   return formatDecimal(result);
 }
 
-/** Bytes DynamoDB charges for a number: about one per two significant digits, plus one. */
+/** Bytes DynamoDB charges for a (normalized) number: about one per two significant digits, plus one. */
 export function numberSizeBytes(normalized: string): number {
-  const d = parseDecimal(normalized) ?? ZERO;
-  return Math.ceil(digitCount(d) / 2) + 1;
+  const digits = normalized.replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
+  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 }

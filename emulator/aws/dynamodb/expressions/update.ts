@@ -1,5 +1,5 @@
 import { validation } from '../../errors';
-import { cloneValue, typeOf, type AttributeValue, type Item } from '../attribute-values';
+import { cloneItem, cloneValue, typeOf, type AttributeValue, type Item } from '../attribute-values';
 import { addNumbers } from '../numbers';
 import type { Operand } from './ast';
 import { getPath } from './evaluate';
@@ -120,7 +120,7 @@ function compareForRemoval(a: ResolvedPath, b: ResolvedPath): number {
  */
 export function applyUpdate(before: Item, update: ResolvedUpdate, scope: ExpressionScope): Item {
   const values = update.set.map((a) => cloneValue(evaluateSetOperand(a.value, before, scope)));
-  const after = cloneValue(before);
+  const after = cloneItem(before);
   update.set.forEach((a, i) => setAt(after, a.path, values[i]!));
   for (const path of [...update.remove].sort(compareForRemoval)) removeAt(after, path);
   for (const a of update.add) addTo(after, a.path, a.value);
