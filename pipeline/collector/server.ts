@@ -142,7 +142,7 @@ export class CollectorServer {
     const route = this.router.route(method, path);
     switch (route.kind) {
       case 'track':
-        return void this.track(req, res, route, query, authorityHost).catch((err) => this.internalError(res, route.label, err));
+        return this.track(req, res, route, query, authorityHost);
       case 'options':
         return this.preflight(req, res);
       case 'health':
@@ -186,14 +186,40 @@ export class CollectorServer {
     );
   }
 
-  private async track(req: IncomingMessage, res: ServerResponse, route: TrackRoute, query: string, authorityHost: string | undefined): Promise<void> {
-    let body: Buffer | undefined;
-    try {
-      body = await this.readBody(req);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) return this.reply(res, route.label, 413, { 'content-type': TEXT }, 'Request Entity Too Large');
-      throw err;
+  /** Read the body if there is one (the common GET has none: stay synchronous), then record and answer. */
+  private track(req: IncomingMessage, res: ServerResponse, route: TrackRoute, query: string, authorityHost: string | undefined): void {
+    const declared = req.headers['content-length'];
+    if (declared === '0' || (declared === undefined && req.headers['transfer-encoding'] === undefined)) {
+      req.resume();
+      return this.guardedRecord(req, res, route, query, authorityHost, undefined);
     }
+    this.readBody(req).then(
+      (body) => this.guardedRecord(req, res, route, query, authorityHost, body),
+      (err) => {
+        if (err instanceof BodyTooLarge) return this.reply(res, route.label, 413, { 'content-type': TEXT }, 'Request Entity Too Large');
+        this.internalError(res, route.label, err);
+      },
+    );
+  }
+
+  /** `record`, with any failure (a bug, never input) answered 500 and logged instead of crashing. */
+  private guardedRecord(req: IncomingMessage, res: ServerResponse, route: TrackRoute, query: string, authorityHost: string | undefined, body: Buffer | undefined): void {
+    try {
+      const pending = this.record(req, res, route, query, authorityHost, body);
+      if (pending) pending.catch((err) => this.internalError(res, route.label, err));
+    } catch (err) {
+      this.internalError(res, route.label, err);
+    }
+  }
+
+  private record(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: TrackRoute,
+    query: string,
+    authorityHost: string | undefined,
+    body: Buffer | undefined,
+  ): void | Promise<void> {
     const cfg = this.cfg;
     const now = this.now();
     const seen = scanHeaders(req.rawHeaders, cfg.cookieBounce.enabled ? cfg.cookieBounce.forwardedProtocolHeader : undefined);
@@ -253,17 +279,19 @@ export class CollectorServer {
       const acks: Promise<void>[] = [];
       for (const data of records.good) acks.push(this.opts.good.put({ data, partitionKey }));
       for (const data of records.bad) acks.push(this.opts.bad.put({ data, partitionKey }));
-      if (cfg.ackMode === 'ack') {
-        const answered = await this.awaitAcks(acks);
-        if (answered !== 'ok') {
+      if (cfg.ackMode === 'ack')
+        return this.awaitAcks(acks).then((answered) => {
+          if (answered === 'ok') return this.answer(req, res, route, headers, nuid, query);
           const status = answered === 'timeout' ? 408 : 503;
-          return this.reply(res, route.label, status, { ...headers, 'content-type': TEXT }, status === 408 ? 'Request Timeout' : 'Service Unavailable');
-        }
-      } else {
-        for (const a of acks) a.catch((err) => this.opts.logger.error({ err: String(err) }, 'record lost: sink gave up on it'));
-      }
+          this.reply(res, route.label, status, { ...headers, 'content-type': TEXT }, status === 408 ? 'Request Timeout' : 'Service Unavailable');
+        });
+      for (const a of acks) a.catch((err) => this.opts.logger.error({ err: String(err) }, 'record lost: sink gave up on it'));
     }
+    return this.answer(req, res, route, headers, nuid, query);
+  }
 
+  /** The success answer of a tracking route: redirect, pixel or `ok`. */
+  private answer(req: IncomingMessage, res: ServerResponse, route: TrackRoute, headers: Record<string, string | string[]>, nuid: string, query: string): void {
     if (route.redirect) return this.redirect(req, res, route, headers, nuid, query);
     if (route.pixel) {
       headers['cache-control'] = NO_CACHE;
@@ -317,13 +345,9 @@ export class CollectorServer {
    * finished sending (the excess is discarded as it arrives, so memory stays bounded and the client reads
    * a clean 413 instead of a reset); a client that keeps going far beyond the limit is cut off.
    */
-  private readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  private readBody(req: IncomingMessage): Promise<Buffer> {
     const limit = this.cfg.networking.dropPayloadSize;
     const declared = req.headers['content-length'];
-    if (declared === '0' || (declared === undefined && req.headers['transfer-encoding'] === undefined)) {
-      req.resume();
-      return Promise.resolve(undefined);
-    }
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -341,7 +365,7 @@ export class CollectorServer {
         }
         chunks.push(chunk);
       });
-      req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))));
+      req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
       req.on('error', reject);
       req.on('aborted', () => reject(new Error('request aborted')));
     });

@@ -1,0 +1,287 @@
+/**
+ * `npm run bench -- collector`: the collector's HTTP throughput against a bare node:http server that only
+ * answers 200, in the same run. Three child processes: the AWS emulator, the collector (writing to the
+ * emulator's raw stream), and the bare server. autocannon (in this process) sends tp2 POSTs of one ~1 KB
+ * event, then GET /i pixels, to each. Reported: req/s, p99 latency, and the collector's peak RSS
+ * (VmHWM from /proc, else sampled `ps` RSS).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
+import { emulatorSettings, kinesisClient } from '../../pipeline/streams/aws-clients';
+import type { Bench, BenchMetric } from './types';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+const children = new Set<ChildProcess>();
+
+const BARE_SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+/** One tp2 POST body carrying a single page view with a context, about 1 KB. */
+export function oneEventBody(): string {
+  const ctx = Buffer.from(
+    JSON.stringify({
+      schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0',
+      data: [{ schema: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', data: { id: '5cea9899-10df-4ccf-bf66-8c36f4a4bba2' } }],
+    }),
+  ).toString('base64url');
+  const event: Record<string, string> = {
+    e: 'pv',
+    eid: 'bee0a6d7-fc17-4392-b2bc-2208e8e944f3',
+    tv: 'js-4.0.0',
+    tna: 'sp',
+    aid: 'shop',
+    p: 'web',
+    cookie: '1',
+    cs: 'UTF-8',
+    lang: 'en-GB',
+    res: '2560x1440',
+    cd: '24',
+    tz: 'Europe/London',
+    dtm: '1700000000000',
+    stm: '1700000000010',
+    vp: '1280x720',
+    ds: '1280x3000',
+    vid: '3',
+    sid: 'a8e4f7a2-3f2b-4e0f-9d8c-2a7f0b1c9d3e',
+    duid: '36746fd2-8441-4ea2-8ad0-237d6f4c77cf',
+    url: 'https://shop.example.com/products/running-shoes?colour=blue&size=42&utm_source=newsletter&utm_medium=email&utm_campaign=spring',
+    refr: 'https://www.google.com/search?q=blue+running+shoes',
+    page: 'Blue running shoes | Example Shop',
+    cx: ctx,
+  };
+  const body = { schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data: [event] };
+  let s = JSON.stringify(body);
+  if (s.length < 1000) {
+    event.pad = 'x'.repeat(1000 - s.length - 10);
+    s = JSON.stringify(body);
+  }
+  return s;
+}
+
+const PIXEL_PATH =
+  '/i?e=pv&url=https%3A%2F%2Fshop.example.com%2Fproducts%2Frunning-shoes&page=Blue%20running%20shoes&tv=js-4.0.0&tna=sp&aid=shop&p=web&eid=bee0a6d7-fc17-4392-b2bc-2208e8e944f3&dtm=1700000000000&stm=1700000000010&res=2560x1440&cd=24&tz=Europe%2FLondon&lang=en-GB&cs=UTF-8&vid=3&duid=36746fd2-8441-4ea2-8ad0-237d6f4c77cf';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function startChild(args: string[], what: string, portFrom: (line: string) => number | undefined): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in 60 s:\n${out}`)), 60_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split('\n')) {
+        const port = portFrom(line);
+        if (port) {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          child.stdout!.resume();
+          child.stderr!.resume();
+          return resolve({ child, port });
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => reject(new Error(`${what} exited early (${code}):\n${out}`)));
+  });
+}
+
+const jsonPort = (pred: (j: Record<string, unknown>) => boolean) => (line: string) => {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const j = JSON.parse(line) as Record<string, unknown>;
+    return pred(j) && typeof j.port === 'number' ? j.port : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Peak resident set of a process in bytes: VmHWM on Linux, else the largest sample seen. */
+class RssWatcher {
+  private peakSample = 0;
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => (this.peakSample = Math.max(this.peakSample, this.current())), 250);
+  }
+  current(): number {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  }
+  peak(): number {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      if (m) return Math.max(Number(m[1]) * 1024, this.peakSample);
+    } catch {
+      /* not Linux */
+    }
+    return this.peakSample;
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+interface Load {
+  rps: number;
+  p99: number;
+  p50: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(url: string, opts: { method: 'GET' | 'POST'; path: string; body?: string; seconds: number; connections: number }): Promise<Load> {
+  const r = await autocannon({
+    url: url + opts.path,
+    method: opts.method,
+    body: opts.body,
+    headers: opts.body
+      ? { 'content-type': 'application/json; charset=UTF-8', 'user-agent': 'Mozilla/5.0 (bench)', cookie: 'sp=0d3f5b4e-8c1a-4e6b-9f7d-2c3b4a5e6f70' }
+      : { 'user-agent': 'Mozilla/5.0 (bench)', cookie: 'sp=0d3f5b4e-8c1a-4e6b-9f7d-2c3b4a5e6f70' },
+    connections: opts.connections,
+    duration: opts.seconds,
+  });
+  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts };
+}
+
+async function metricsSum(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').at(-1));
+  return sum;
+}
+
+export const bench: Bench = async ({ quick }) => {
+  const seconds = quick ? 4 : 10;
+  const warmup = quick ? 1 : 3;
+  const connections = 20;
+  const body = oneEventBody();
+  const notes = [
+    `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; shared and noisy machine: autocannon, the collector and the emulator compete for the same cores`,
+    `autocannon ${connections} connections, ${seconds} s per run after a ${warmup} s warm-up; tp2 body ${Buffer.byteLength(body)} B (one page view); GET /i with a ${PIXEL_PATH.length}-char querystring`,
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-collector-'));
+  try {
+    const emuPort = await freePort();
+    await startChild([join(ROOT, 'bin', 'furrow.mjs'), 'emulator', '--port', String(emuPort)], 'emulator', (l) => (l.includes('listening') ? emuPort : undefined));
+    const endpoint = `http://127.0.0.1:${emuPort}`;
+    const client = kinesisClient(emulatorSettings(endpoint));
+    for (const StreamName of ['raw', 'bad-1']) await client.send(new CreateStreamCommand({ StreamName, ShardCount: 4 }));
+    client.destroy();
+
+    const configFile = join(dir, 'pipeline.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        aws: { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
+        collector: { port: 0, logLevel: 'info', sink: { buffer: { timeLimitMs: 500, recordLimit: 500, byteLimit: 3_145_728 } } },
+      }),
+    );
+    const collector = await startChild([join(ROOT, 'bin', 'furrow.mjs'), 'collector', '--config', configFile], 'collector', jsonPort((j) => String(j.msg).startsWith('collector listening')));
+    const bare = await startChild(['-e', BARE_SERVER], 'bare server', jsonPort(() => true));
+    const collectorUrl = `http://127.0.0.1:${collector.port}`;
+    const bareUrl = `http://127.0.0.1:${bare.port}`;
+    const rss = new RssWatcher(collector.child.pid!);
+
+    const run = async (url: string, method: 'GET' | 'POST') => {
+      const path = method === 'POST' ? '/com.snowplowanalytics.snowplow/tp2' : PIXEL_PATH;
+      await load(url, { method, path, body: method === 'POST' ? body : undefined, seconds: warmup, connections });
+      return load(url, { method, path, body: method === 'POST' ? body : undefined, seconds, connections });
+    };
+    const results: Record<string, Load> = {};
+    // Interleave so both targets see the same drift of the shared machine.
+    results.barePost = await run(bareUrl, 'POST');
+    results.collectorPost = await run(collectorUrl, 'POST');
+    results.bareGet = await run(bareUrl, 'GET');
+    results.collectorGet = await run(collectorUrl, 'GET');
+    const peakRss = rss.peak();
+    rss.stop();
+
+    // Every 200 must have become a record: wait for the buffer to drain, then compare.
+    await new Promise((r) => setTimeout(r, 1500));
+    const written = await metricsSum(collectorUrl, 'furrow_collector_records_written_total');
+    const accepted = Object.entries(results)
+      .filter(([k]) => k.startsWith('collector'))
+      .reduce((n, [, r]) => n + r.ok, 0);
+    const warmupAccepted = (await metricsSum(collectorUrl, 'furrow_collector_http_requests_total{route="tp2",status="200"}')) +
+      (await metricsSum(collectorUrl, 'furrow_collector_http_requests_total{route="pixel",status="200"}'));
+    notes.push(
+      `collector: ${warmupAccepted} requests answered 200 (incl. warm-up), ${written} records acknowledged by the emulator's raw stream` +
+        (written >= warmupAccepted ? ' (none lost)' : ` (${warmupAccepted - written} not yet written)`),
+      `measured runs: collector POST ${results.collectorPost.ok} ok / ${results.collectorPost.non2xx} non-2xx / ${results.collectorPost.errors} errors; GET ${results.collectorGet.ok} ok / ${results.collectorGet.non2xx} non-2xx / ${results.collectorGet.errors} errors (${accepted} total)`,
+      `p50: collector POST ${results.collectorPost.p50} ms, GET ${results.collectorGet.p50} ms; bare POST ${results.barePost.p50} ms, GET ${results.bareGet.p50} ms`,
+    );
+    await stop(collector.child);
+    await stop(bare.child);
+
+    const metrics: BenchMetric[] = [];
+    for (const [kind, c, b] of [
+      ['tp2 POST (1 event)', results.collectorPost, results.barePost],
+      ['GET /i pixel', results.collectorGet, results.bareGet],
+    ] as const) {
+      const ratio = c.rps / b.rps;
+      metrics.push({
+        name: `${kind} req/s`,
+        value: c.rps,
+        unit: 'req/s',
+        baseline: { name: 'bare node:http 200', value: b.rps },
+        ratio,
+        goal: '>= 50% of the bare server',
+        pass: ratio >= 0.5 && c.non2xx === 0 && c.errors === 0,
+      });
+      metrics.push({
+        name: `${kind} p99 latency (ratio = collector/bare)`,
+        value: c.p99,
+        unit: 'ms',
+        baseline: { name: 'bare node:http 200', value: b.p99 },
+        ratio: b.p99 > 0 ? c.p99 / b.p99 : undefined,
+        goal: '< 50 ms',
+        pass: c.p99 < 50,
+      });
+    }
+    metrics.push({ name: 'collector peak RSS', value: peakRss / 2 ** 20, unit: 'MiB', goal: '< 256 MiB', pass: peakRss < 256 * 2 ** 20 });
+    return { stage: 'collector', metrics, notes };
+  } finally {
+    for (const c of [...children]) await stop(c);
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
