@@ -6,11 +6,20 @@
 import { formatSchemaVer, schemaKeyToUri, type SchemaKey } from '../core/schema-key';
 import type { IgluClient } from '../iglu/client';
 import type { ResolvedSchema } from '../iglu/resolver';
+import type { CompiledSchema } from '../iglu/validator';
 import type { IgluValidator, SdjCheck } from './iglu-client';
 
+// Compiled validators by schema object: the resolver hands out the same object while it is cached, so this
+// skips the validator's LRU on the hot path; a refreshed schema is a new object and is compiled again.
+const compiledBySchema = new WeakMap<object, CompiledSchema>();
+
 function validateResolved(client: IgluClient, resolved: ResolvedSchema, data: unknown): SdjCheck {
-  const validatedWith = resolved.supersededBy ? schemaKeyToUri({ ...resolved.key, version: resolved.supersededBy }) : resolved.uri;
-  const compiled = client.validator.compile(validatedWith, resolved.schema);
+  let compiled = compiledBySchema.get(resolved.schema);
+  if (!compiled) {
+    const validatedWith = resolved.supersededBy ? schemaKeyToUri({ ...resolved.key, version: resolved.supersededBy }) : resolved.uri;
+    compiled = client.validator.compile(validatedWith, resolved.schema);
+    compiledBySchema.set(resolved.schema, compiled);
+  }
   if (!compiled.ok) return { valid: false, error: { error: 'ValidationError', schemaIssues: compiled.issues } };
   const reports = compiled.validate(data);
   const supersededBy = resolved.supersededBy ? formatSchemaVer(resolved.supersededBy) : undefined;

@@ -133,20 +133,70 @@ function describeParseError(text: string, err: unknown): string {
   return msg.replace(/^Unexpected end of JSON input$/, 'exhausted input');
 }
 
+/** Deepest nesting of arrays/objects, stopping once past `limit`; flags array-index-like keys. */
+function measure(v: unknown, depth: number, limit: number, state: { indexKeys: boolean }): number {
+  if (v === null || typeof v !== 'object') return depth;
+  const d = depth + 1;
+  if (d > limit) return d;
+  let max = d;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x !== null && typeof x === 'object') {
+        const m = measure(x, d, limit, state);
+        if (m > max) max = m;
+        if (max > limit) return max;
+      }
+    }
+    return max;
+  }
+  let first = true;
+  for (const k in v as Record<string, unknown>) {
+    // JS enumerates array-index keys first, so only an object's first key needs checking.
+    if (first) {
+      first = false;
+      if (isIndexLikeKey(k, 0, k.length)) state.indexKeys = true;
+    }
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== null && typeof x === 'object') {
+      const m = measure(x, d, limit, state);
+      if (m > max) max = m;
+      if (max > limit) return max;
+    }
+  }
+  return max;
+}
+
+/**
+ * Every JSON number token with a fraction or exponent has a digit right before `.`/`e`/`E`; `-0…` and
+ * 16+ digit integers are the other non-canonical forms. No match means every number prints back as sent.
+ */
+const MAYBE_NON_CANONICAL = /\d[.eE]|-0|\d{16}/;
+
+export interface ParseOptions {
+  /** Keep number text and key order (the input is written back out). Default true. */
+  faithful?: boolean;
+}
+
 /**
  * Parse JSON text; throws `JsonTextError` with Enrich's wording (`exhausted input`, `maximum allowed JSON
  * depth exceeded`, or the parser's message) on invalid input.
  */
-export function parseJsonText(text: string, maxDepth: number): ParsedJson {
-  const s = scan(text);
-  if (s.depth > maxDepth) throw new JsonTextError('maximum allowed JSON depth exceeded');
+export function parseJsonText(text: string, maxDepth: number, opts: ParseOptions = {}): ParsedJson {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
+    // Report depth first for deep garbage, as a depth-limited parser would.
+    if (scan(text).depth > maxDepth) throw new JsonTextError('maximum allowed JSON depth exceeded');
     throw new JsonTextError(describeParseError(text, err));
   }
-  if (s.faithful) return { value };
+  const state = { indexKeys: false };
+  if (measure(value, 0, maxDepth, state) > maxDepth) throw new JsonTextError('maximum allowed JSON depth exceeded');
+  if (opts.faithful === false) return { value };
+  if (!state.indexKeys && !MAYBE_NON_CANONICAL.test(text)) return { value };
+  // Possibly unfaithful: decide exactly with the text scan (strings containing "1.5" are common).
+  if (!state.indexKeys && scan(text).faithful) return { value };
   return { value, lossless: parseLossless(text) };
 }
 

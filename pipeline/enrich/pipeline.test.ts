@@ -224,7 +224,7 @@ describe('bad rows and precedence', () => {
   });
 
   it('a missing e or legacy e=ad is an enrichment failure, not a schema violation', async () => {
-    for (const params of [{ tv: 't', p: 'web' }, { e: 'ad', tv: 't', p: 'web' }]) {
+    for (const params of [{ tv: 't', p: 'web' }, { e: 'ad', tv: 't', p: 'web' }] as Record<string, string>[]) {
       const { row } = await bad(getRecord(params));
       expect(type(row)).toBe('enrichment_failures');
       expect(row.data.failure.messages[0]).toMatchObject({ enrichment: null, message: { field: 'event' } });

@@ -11,6 +11,7 @@ import {
   formatSchemaCriterion,
   IgluParseError,
   parseSchemaCriterion,
+  parseSchemaKey,
   parseSelfDescribingData,
   type SchemaKey,
 } from '../core/schema-key';
@@ -45,6 +46,26 @@ export async function check(validator: IgluValidator, key: SchemaKey, uri: strin
   return isThenable(r) ? await r : r;
 }
 
+// Schema URIs repeat endlessly: parse each once (bounded; cleared when full).
+const KEY_CACHE = new Map<string, SchemaKey>();
+
+/** `parseSelfDescribingData` with the schema URI parse memoised. */
+export function parseEnvelope(json: unknown): { key: SchemaKey; schema: string; data: unknown } {
+  if (json && typeof json === 'object' && !Array.isArray(json)) {
+    const o = json as { schema?: unknown; data?: unknown };
+    if (typeof o.schema === 'string' && 'data' in o) {
+      let key = KEY_CACHE.get(o.schema);
+      if (!key) {
+        key = parseSchemaKey(o.schema);
+        if (KEY_CACHE.size >= 10_000) KEY_CACHE.clear();
+        KEY_CACHE.set(o.schema, key);
+      }
+      return { key, schema: o.schema, data: o.data };
+    }
+  }
+  return parseSelfDescribingData(json); // throws the precise IgluParseError
+}
+
 function parseCode(err: unknown): string {
   return err instanceof IgluParseError ? err.code : 'INVALID_DATA_PAYLOAD';
 }
@@ -55,7 +76,7 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; error: SchemaViol
 export async function validateEntity(validator: IgluValidator, datum: JsonDatum): Promise<Checked<ValidSdj>> {
   let sd;
   try {
-    sd = parseSelfDescribingData(datum.value);
+    sd = parseEnvelope(datum.value);
   } catch (err) {
     return { ok: false, error: notIglu(datum.value, parseCode(err)) };
   }
@@ -88,7 +109,7 @@ async function unwrap(
   }
   let sd;
   try {
-    sd = parseSelfDescribingData(parsed.value);
+    sd = parseEnvelope(parsed.value);
   } catch (err) {
     return { ok: false, error: notIglu(parsed.value, parseCode(err)) };
   }

@@ -48,7 +48,19 @@ interface Authority {
   port: number;
 }
 
+// Authorities repeat (one site, a few referrers): remember each answer (bounded; cleared when full).
+const AUTHORITY_CACHE = new Map<string, Authority | null>();
+
 function serverAuthority(auth: string): Authority | undefined {
+  const hit = AUTHORITY_CACHE.get(auth);
+  if (hit !== undefined) return hit ?? undefined;
+  const parsed = parseServerAuthority(auth);
+  if (AUTHORITY_CACHE.size >= 10_000) AUTHORITY_CACHE.clear();
+  AUTHORITY_CACHE.set(auth, parsed ?? null);
+  return parsed;
+}
+
+function parseServerAuthority(auth: string): Authority | undefined {
   let hostPort = auth;
   const at = auth.lastIndexOf('@');
   if (at >= 0) {

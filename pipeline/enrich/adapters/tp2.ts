@@ -4,11 +4,11 @@
  * into every body event and win over body keys. Any problem fails the whole batch.
  */
 import { criterionMismatch, igluError, inputData, notIglu, notJson, type AdapterMessage } from '../../core/bad-rows-enrich';
-import { criterionMatches, formatSchemaCriterion, IgluParseError, parseSchemaCriterion, parseSelfDescribingData } from '../../core/schema-key';
+import { criterionMatches, formatSchemaCriterion, IgluParseError, parseSchemaCriterion } from '../../core/schema-key';
 import { JsonTextError, parseJsonText } from '../json-text';
 import { toParameterMap } from '../querystring';
 import type { RawParameters } from '../raw-event';
-import { check } from '../sdj';
+import { check, parseEnvelope } from '../sdj';
 import { failure, rawEvent, type Adapter, type AdapterResult } from './types';
 
 export const TP2_CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8'];
@@ -54,14 +54,14 @@ export const Tp2Adapter: Adapter = {
 
     let json: unknown;
     try {
-      json = parseJsonText(body, ctx.maxJsonDepth).value;
+      json = parseJsonText(body, ctx.maxJsonDepth, { faithful: false }).value;
     } catch (err) {
       if (!(err instanceof JsonTextError)) throw err;
       return failure(notJson('body', body, `invalid json: ${err.message}`));
     }
     let sd;
     try {
-      sd = parseSelfDescribingData(json);
+      sd = parseEnvelope(json);
     } catch (err) {
       return failure(notIglu(json, err instanceof IgluParseError ? err.code : 'INVALID_DATA_PAYLOAD'));
     }

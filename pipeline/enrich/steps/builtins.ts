@@ -4,7 +4,7 @@
  * Each mutates the event and returns failures; none throws on bad input.
  */
 import { enrichmentFailure, inputData, type EnrichmentFailureMessage } from '../../core/bad-rows-enrich';
-import { parseTstamp, type EnrichedEvent } from '../../core/enriched-event';
+import { FIELD_INDEX, parseTstamp, type EnrichedEvent, type FieldName } from '../../core/enriched-event';
 import { makeTsvSafe, msToTstamp, ParseFailure } from '../../core/tracker-protocol';
 import type { BuiltinStep } from '../enrichments/registry';
 import { splitQuery } from '../querystring';
@@ -22,14 +22,21 @@ export const collectorVersion: BuiltinStep = {
   },
 };
 
+const URI_FIELDS = {
+  page: ['page_urlscheme', 'page_urlhost', 'page_urlport', 'page_urlpath', 'page_urlquery', 'page_urlfragment'].map((f) => FIELD_INDEX[f as FieldName]),
+  refr: ['refr_urlscheme', 'refr_urlhost', 'refr_urlport', 'refr_urlpath', 'refr_urlquery', 'refr_urlfragment'].map((f) => FIELD_INDEX[f as FieldName]),
+};
+
+/** EN `explodeUri`: scheme, host, port (443/80 default), raw path/query/fragment made TSV-safe. */
 function setUriFields(e: EnrichedEvent, u: ParsedUri, prefix: 'page' | 'refr'): void {
-  const set = (name: string, value: string | null) => e.set(`${prefix}_${name}` as Parameters<EnrichedEvent['set']>[0], value);
-  set('urlscheme', u.scheme);
-  set('urlhost', u.host);
-  set('urlport', String(effectivePort(u)));
-  set('urlpath', makeTsvSafe(u.rawPath));
-  set('urlquery', makeTsvSafe(u.rawQuery));
-  set('urlfragment', makeTsvSafe(u.rawFragment));
+  const v = e.values;
+  const [scheme, host, port, path, query, fragment] = URI_FIELDS[prefix] as [number, number, number, number, number, number];
+  v[scheme] = u.scheme;
+  v[host] = u.host;
+  v[port] = String(effectivePort(u));
+  v[path] = makeTsvSafe(u.rawPath);
+  v[query] = makeTsvSafe(u.rawQuery);
+  v[fragment] = makeTsvSafe(u.rawFragment);
 }
 
 function parseOrFail(text: string): ParsedUri | EnrichmentFailureMessage {
