@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
   's3-loader': async () => (await import('./s3-loader/main')).command,
   transformer: async () => (await import('./transformer/main')).command,
   'snowflake-emulator': async () => (await import('../emulator/snowflake/main')).command,
+  loader: async () => (await import('./loader/main')).command,
 };
 
 function usage(): string {
