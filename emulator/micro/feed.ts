@@ -22,7 +22,7 @@ export interface MicroFeedOptions {
 export class MicroFeed {
   private readonly consumers: KinesisConsumer[] = [];
 
-  constructor(private readonly o: MicroFeedOptions) {
+  constructor(o: MicroFeedOptions) {
     const app = o.applicationName ?? 'furrow-micro';
     const good: RecordProcessor = {
       processBatch: async (records: ConsumedRecord[]) => {

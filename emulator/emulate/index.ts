@@ -1,0 +1,277 @@
+/**
+ * `npm run emulate`: the whole pipeline on a laptop. In this process: the AWS emulator, the embedded
+ * Postgres, the Snowflake emulator and the Micro API; as supervised child processes (restarted when they
+ * die): the Iglu Server, collector, enrich, the three s3-loaders, the transformer and the loader — the same
+ * apps, with the same config format, that run on AWS.
+ */
+import { createServer as createNetServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { CreateStreamCommand, ResourceInUseException } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { startEmulator, type RunningEmulator } from '../aws/index';
+import { startPostgres, type RunningPostgres } from '../postgres/index';
+import { startSnowflakeEmulator, type RunningSnowflakeEmulator } from '../snowflake/index';
+import { awsClients, emulatorSettings, type AwsClients } from '../../pipeline/streams/aws-clients';
+import { resolverFromConfig } from '../../pipeline/iglu/resolver-config';
+import { MicroStore } from '../micro/store';
+import { MicroFeed } from '../micro/feed';
+import { handleMicro } from '../micro/api';
+import { Supervisor, type StageSpec } from './supervisor';
+import { DEFAULT_PORTS, EMULATE_NAMES, emulatePipelineConfig, type EmulatePorts } from './pipeline-config';
+import { SchemaDirectory } from './schemas';
+import { postgresWarehouse, snowflakeWarehouse, type WarehouseReader } from './warehouse';
+
+export interface EmulateOptions {
+  /** Where config, logs and emulate.json go; default `.furrow` in the working directory. */
+  stateDir?: string;
+  /** Keep AWS, Postgres and Snowflake state here so it survives restarts; default memory only. */
+  dataDir?: string;
+  warehouse?: 'snowflake' | 'postgres';
+  /** User schemas to publish to the Iglu Server (watched for changes). */
+  schemasDir?: string;
+  /** Snowplow enrichment config files (self-describing JSON), as for Snowplow enrich. */
+  enrichmentsDir?: string;
+  /** Fixed ports; 0 for any free one (tests). Defaults are the contract's (collector 9090, ...). */
+  ports?: Partial<Pick<EmulatePorts, 'collector' | 'aws' | 'iglu' | 'postgres' | 'snowflake'>>;
+  /** Transformer window length; default 1 s so rows land within seconds. */
+  windowSeconds?: number;
+  /** Progress lines. */
+  progress?: (line: string) => void;
+}
+
+export interface RunningEmulate {
+  urls: { collector: string; micro: string; ui: string; aws: string; iglu: string; postgres: string; snowflake: string | null };
+  igluApiKey: string;
+  configFile: string;
+  supervisor: Supervisor;
+  store: MicroStore;
+  warehouse: WarehouseReader;
+  startedInMs: number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createNetServer().once('error', rej).listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Fail early and clearly when a port is taken, before anything else starts. */
+async function assertPortFree(port: number, what: string, flag: string): Promise<void> {
+  await new Promise<void>((res, rej) => {
+    const s = createNetServer()
+      .once('error', (err: NodeJS.ErrnoException) =>
+        rej(new Error(err.code === 'EADDRINUSE' ? `port ${port} (${what}) is already in use${port === 9090 ? ' — is Snowplow Micro or another emulate running?' : ''}; choose another with ${flag}` : `cannot bind port ${port} (${what}): ${err.message}`)),
+      )
+      .listen(port, '127.0.0.1', () => s.close(() => res()));
+  });
+}
+
+function loadEnrichments(dir: string | undefined): Record<string, unknown>[] {
+  if (!dir) return [];
+  const out: Record<string, unknown>[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const path = join(dir, f);
+    try {
+      out.push(JSON.parse(readFileSync(path, 'utf8')));
+    } catch (err) {
+      throw new Error(`--enrichments: ${path}: not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEmulate> {
+  const t0 = Date.now();
+  const say = opts.progress ?? (() => undefined);
+  const stateDir = resolve(opts.stateDir ?? '.furrow');
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
+  const warehouseKind = opts.warehouse ?? 'snowflake';
+  mkdirSync(stateDir, { recursive: true });
+
+  const fixed = { ...DEFAULT_PORTS, ...opts.ports };
+  const flags: Record<string, string> = { collector: '--port', aws: '--aws-port', iglu: '--iglu-port', postgres: '--postgres-port', snowflake: '--snowflake-port' };
+  for (const [k, v] of Object.entries(fixed)) if (v !== 0) await assertPortFree(v, k, flags[k]!);
+  const pick = async (p: number) => (p === 0 ? freePort() : p);
+  const ports: EmulatePorts = {
+    collector: await pick(fixed.collector),
+    aws: await pick(fixed.aws),
+    iglu: await pick(fixed.iglu),
+    postgres: await pick(fixed.postgres),
+    snowflake: await pick(fixed.snowflake),
+    micro: await freePort(),
+    enrich: await freePort(),
+    s3LoaderRaw: await freePort(),
+    s3LoaderEnriched: await freePort(),
+    s3LoaderBad: await freePort(),
+    transformer: await freePort(),
+    loader: await freePort(),
+  };
+  const enrichments = loadEnrichments(opts.enrichmentsDir);
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+  };
+  try {
+    say('starting the AWS emulator, Postgres and the Snowflake emulator…');
+    const awsP = startEmulator({ port: ports.aws, dataDir: dataDir && join(dataDir, 'aws') });
+    const pgP = startPostgres({ port: ports.postgres, dataDir: dataDir && join(dataDir, 'postgres') });
+    const [aws, postgres] = (await Promise.all([awsP, pgP])) as [RunningEmulator, RunningPostgres];
+    cleanups.push(() => aws.stop(), () => postgres.stop());
+    say(`  AWS emulator ${aws.endpoint}, Postgres ${postgres.url}${postgres.embedded ? ' (embedded)' : ''}`);
+    let snowflakeEmu: RunningSnowflakeEmulator | null = null;
+    const snowflakeP =
+      warehouseKind === 'snowflake'
+        ? startSnowflakeEmulator({ port: ports.snowflake, s3: { endpoint: aws.endpoint }, dataDir: dataDir && join(dataDir, 'snowflake') }).then((s) => {
+            snowflakeEmu = s;
+            cleanups.push(() => s.stop());
+            say(`  Snowflake emulator ${s.url}`);
+          })
+        : Promise.resolve();
+
+    const clients: AwsClients = awsClients(emulatorSettings(aws.endpoint));
+    cleanups.push(() => clients.destroy());
+    await Promise.all([
+      ...Object.values(EMULATE_NAMES.streams).map((name) =>
+        clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 })).catch((err) => {
+          if (!(err instanceof ResourceInUseException)) throw err;
+        }),
+      ),
+      clients.s3.send(new CreateBucketCommand({ Bucket: EMULATE_NAMES.names.bucket })).catch((err: Error) => {
+        if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
+      }),
+      (async () => {
+        const dlq = (await clients.sqs.send(new CreateQueueCommand({ QueueName: EMULATE_NAMES.deadLetterQueue, Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
+        const dlqArn = (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+        await clients.sqs.send(
+          new CreateQueueCommand({
+            QueueName: EMULATE_NAMES.names.queue,
+            Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }) },
+          }),
+        );
+      })(),
+    ]);
+    say('  streams raw, enriched, bad-1, bad-2; bucket furrow; queue furrow-loader.fifo (DLQ furrow-loader-dlq.fifo)');
+
+    const igluApiKey = randomUUID();
+    const pipeline = emulatePipelineConfig({ ports, postgresUrl: postgres.url, warehouse: warehouseKind, igluApiKey, enrichments, windowSeconds: opts.windowSeconds ?? 1 });
+    const configFile = join(stateDir, 'pipeline.json');
+    writeFileSync(configFile, JSON.stringify(pipeline, null, 2));
+
+    // Micro API, fed by the real enriched and bad streams.
+    const store = new MicroStore();
+    const feed = new MicroFeed({ kinesis: clients.kinesis, dynamodb: clients.dynamodb, store, enrichedStream: 'enriched', badStreams: ['bad-1', 'bad-2'] });
+    await feed.start();
+    cleanups.push(() => feed.stop());
+    await snowflakeP;
+    const warehouse = warehouseKind === 'snowflake' ? snowflakeWarehouse(snowflakeEmu!.url) : postgresWarehouse(postgres.url);
+    cleanups.push(() => warehouse.close());
+    const resolver = resolverFromConfig((pipeline.enrich as { resolver: unknown }).resolver);
+
+    const supervisor = new Supervisor({
+      furrowBin: resolve(import.meta.dirname, '../../bin/furrow.mjs'),
+      logDir: join(stateDir, 'logs'),
+      notify: say,
+    });
+    cleanups.push(() => supervisor.stop());
+    const micro: Server = createHttpServer((req, res) => {
+      void handleMicro(req, res, {
+        store,
+        igluLookup: async (uri) => {
+          const r = await resolver.lookupSchema(uri);
+          return r.ok ? { schema: r.schema } : { error: r.error };
+        },
+        warehouseRow: (id) => warehouse.row(id),
+        status: async () =>
+          supervisor.status().map((s) => ({ ...s, detail: s.name === 'micro-feed' ? `${feed.millisBehindLatest()} ms behind` : undefined })),
+      }).then((handled) => {
+        if (!handled) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not a /micro path"}');
+      });
+    });
+    await new Promise<void>((r) => micro.listen(ports.micro, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => micro.close(() => r())));
+
+    const stage = (name: string, args: string[], port?: number, healthPath = '/health'): StageSpec => ({
+      name,
+      args,
+      healthUrl: port ? `http://127.0.0.1:${port}${healthPath}` : undefined,
+    });
+    const c = ['--config', configFile];
+    say('starting the stages…');
+    await supervisor.start(stage('iglu-server', ['iglu-server', ...c, '--auto-setup'], ports.iglu), 60_000);
+    await Promise.all(
+      [
+        stage('collector', ['collector', ...c], ports.collector),
+        stage('enrich', ['enrich', ...c]),
+        stage('s3-loader-raw', ['s3-loader', ...c, '--purpose', 'raw'], ports.s3LoaderRaw),
+        stage('s3-loader-enriched', ['s3-loader', ...c, '--purpose', 'enriched'], ports.s3LoaderEnriched),
+        stage('s3-loader-bad', ['s3-loader', ...c, '--purpose', 'bad'], ports.s3LoaderBad),
+        stage('transformer', ['transformer', ...c], ports.transformer),
+        stage('loader', ['loader', ...c], ports.loader),
+      ].map((s) => supervisor.start(s, 60_000)),
+    );
+
+    let schemas: SchemaDirectory | null = null;
+    if (opts.schemasDir) {
+      schemas = new SchemaDirectory(resolve(opts.schemasDir), `http://127.0.0.1:${ports.iglu}/api`, igluApiKey, say);
+      const r = await schemas.sync();
+      say(`  published ${r.published} schema(s) from ${opts.schemasDir}${r.problems.length ? `, ${r.problems.length} with problems (above)` : ''}; watching for changes`);
+      schemas.watch();
+      cleanups.push(() => schemas!.close());
+    }
+
+    const urls = {
+      collector: `http://127.0.0.1:${ports.collector}`,
+      micro: `http://127.0.0.1:${ports.collector}/micro/all`,
+      ui: `http://127.0.0.1:${ports.collector}/micro/ui`,
+      aws: aws.endpoint,
+      iglu: `http://127.0.0.1:${ports.iglu}/api`,
+      postgres: postgres.url,
+      snowflake: snowflakeEmu ? (snowflakeEmu as RunningSnowflakeEmulator).url : null,
+    };
+    const writeState = () =>
+      writeFileSync(
+        join(stateDir, 'emulate.json'),
+        JSON.stringify(
+          {
+            urls,
+            igluApiKey,
+            warehouse: warehouseKind,
+            names: { streams: EMULATE_NAMES.streams, bucket: EMULATE_NAMES.names.bucket, queue: EMULATE_NAMES.names.queue, deadLetterQueue: EMULATE_NAMES.deadLetterQueue },
+            configFile,
+            pids: { emulate: process.pid, ...supervisor.pids() },
+            startedAt: new Date(t0).toISOString(),
+          },
+          null,
+          2,
+        ),
+      );
+    writeState();
+    // Keep the PIDs in emulate.json current when the supervisor restarts a stage.
+    const pidTimer = setInterval(writeState, 1_000);
+    pidTimer.unref();
+    cleanups.push(() => clearInterval(pidTimer));
+
+    return {
+      urls,
+      igluApiKey,
+      configFile,
+      supervisor,
+      store,
+      warehouse,
+      startedInMs: Date.now() - t0,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
