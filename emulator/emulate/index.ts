@@ -82,7 +82,7 @@ function loadEnrichments(dir: string | undefined): Record<string, unknown>[] {
     try {
       out.push(JSON.parse(readFileSync(path, 'utf8')));
     } catch (err) {
-      throw new Error(`--enrichments: ${path}: not valid JSON: ${(err as Error).message}`);
+      throw new Error(`--enrichments: ${path}: not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   }
   return out;
