@@ -54,7 +54,7 @@ export const bench: Bench = async ({ quick }) => {
   let sqsMetrics: BenchMetric[];
   try {
     oursRun = await measure(ours, { batches: oursBatches, concurrency: 4, warmupBatches: 10 });
-    sqsMetrics = await maybeSqs(ours.endpoint, notes);
+    sqsMetrics = await maybeSqs(ours.endpoint, notes, quick);
   } finally {
     await stop(ours.child);
   }
@@ -160,12 +160,12 @@ async function measure(t: Target, opts: { batches: number; concurrency: number; 
 }
 
 /** The SQS part of this stage belongs to a teammate: if `load/bench/sqs.ts` exists, its metrics are appended. */
-async function maybeSqs(endpoint: string, notes: string[]): Promise<BenchMetric[]> {
+async function maybeSqs(endpoint: string, notes: string[], quick: boolean | undefined): Promise<BenchMetric[]> {
   const file = join(import.meta.dirname, 'sqs.ts');
   if (!existsSync(file)) return [];
-  const mod = (await import(pathToFileURL(file).href)) as { benchSqs?: (endpoint: string) => Promise<unknown> };
+  const mod = (await import(pathToFileURL(file).href)) as { benchSqs?: (endpoint: string, opts: { quick?: boolean }) => Promise<unknown> };
   if (typeof mod.benchSqs !== 'function') return [];
-  const out = await mod.benchSqs(endpoint);
+  const out = await mod.benchSqs(endpoint, { quick });
   if (Array.isArray(out)) return out as BenchMetric[];
   const r = out as Partial<BenchResult> | undefined;
   notes.push(...(r?.notes ?? []));

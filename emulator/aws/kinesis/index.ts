@@ -12,7 +12,6 @@ import {
   partitionHashHex,
   shardIdOf,
   toHex32,
-  type StoredRecord,
   type StreamMode,
 } from './model';
 import { Checks, HASH_KEY, SEQUENCE_NUMBER, SHARD_ID, STREAM_ARN, STREAM_NAME, typeError } from './validate';
@@ -427,11 +426,12 @@ export class KinesisService implements JsonService {
     const now = this.ctx.now();
     if (this.strict && !this.admitPut(shard, bytes + key!.length, now)) throw this.throttled(s, shard);
     const at = this.arrival(s, now);
-    const rec: StoredRecord = { SequenceNumber: s.nextSeq(shard.index), ApproximateArrivalTimestamp: at, Data: data as string, PartitionKey: key! };
-    if (this.journal) this.journal.append({ t: 'put', name: s.name, r: [[shard.index, rec.SequenceNumber, at, rec.Data, rec.PartitionKey]] });
-    shard.records.push(rec);
+    const counter = s.counter++;
+    const seq = shard.seqOf(counter);
+    if (this.journal) this.journal.append({ t: 'put', name: s.name, r: [[shard.index, seq, at, data as string, key!]] });
+    shard.log.push(counter, at, data as string, key!);
     s.maybeTrim(now);
-    return { ShardId: shard.id, SequenceNumber: rec.SequenceNumber, EncryptionType: 'NONE' };
+    return { ShardId: shard.id, SequenceNumber: seq, EncryptionType: 'NONE' };
   }
 
   private putRecords(input: Record<string, unknown>): unknown {
@@ -508,8 +508,9 @@ export class KinesisService implements JsonService {
         continue;
       }
       const e = entries[i]!;
-      const seq = s.nextSeq(shard.index);
-      shard.records.push({ SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: e.Data as string, PartitionKey: e.PartitionKey as string });
+      const counter = s.counter++;
+      const seq = shard.seqOf(counter);
+      shard.log.push(counter, at, e.Data as string, e.PartitionKey as string);
       if (journaled) journaled.push([shard.index, seq, at, e.Data as string, e.PartitionKey as string]);
       out[i] = { SequenceNumber: seq, ShardId: shard.id };
     }
@@ -580,7 +581,7 @@ export class KinesisService implements JsonService {
             `StartingSequenceNumber ${startSeq} used in GetShardIterator on shard ${shard.id} in stream ${s.name} under account ${this.ctx.accountId} is invalid because it did not come from this stream.`,
             400,
           );
-        pos = shard.lowerBoundSeq(startSeq, type === 'AT_SEQUENCE_NUMBER');
+        pos = shard.lowerBoundCounter(d.counter, type === 'AT_SEQUENCE_NUMBER');
         break;
       }
       case 'AT_TIMESTAMP': {
@@ -621,22 +622,21 @@ export class KinesisService implements JsonService {
         throw new AwsError('ProvisionedThroughputExceededException', `Rate exceeded for Shard - ${shard.id} in stream ${s.name} under account ${this.ctx.accountId}.`, 400);
       l.outCalls.spend(1);
     }
-    const from = Math.max(it.pos, shard.base) - shard.base;
-    const recs = shard.records;
-    const stop = Math.min(recs.length, from + limit);
+    const log = shard.log;
+    const from = Math.max(it.pos, log.base);
+    const end = log.end;
+    const stop = Math.min(end, from + limit);
     let to = from;
     let bytes = 0;
     while (to < stop) {
-      const r = recs[to]!;
-      const b = (r.Data.length * 3) >>> 2;
+      const b = log.dataBytesAt(to);
       if (to > from && bytes + b > MAX_GET_RECORDS_BYTES) break;
       bytes += b;
       to++;
     }
-    const records = from === 0 && to === recs.length ? recs.slice() : recs.slice(from, to);
     if (this.strict) this.limitsOf(shard, now).outBytes.spend(bytes);
-    const out: Record<string, unknown> = { Records: records };
-    const atEnd = to === recs.length;
+    const out: Record<string, unknown> = { Records: shard.read(from, to) };
+    const atEnd = to === end;
     if (atEnd && !shard.open) {
       // A closed shard read to its end: no next iterator, and where to go next.
       out.MillisBehindLatest = 0;
@@ -649,8 +649,8 @@ export class KinesisService implements JsonService {
         }));
       return out;
     }
-    out.NextShardIterator = encodeIterator(s, shard.index, shard.base + to, now);
-    out.MillisBehindLatest = atEnd ? 0 : Math.max(0, Math.round(now - recs[to]!.ApproximateArrivalTimestamp * 1000));
+    out.NextShardIterator = encodeIterator(s, shard.index, to, now);
+    out.MillisBehindLatest = atEnd ? 0 : Math.max(0, Math.round(now - log.arrivalAt(to) * 1000));
     return out;
   }
 
@@ -800,9 +800,10 @@ export class KinesisService implements JsonService {
         for (const [idx, seq, at, data, key] of rec.r) {
           const shard = s.shards[idx];
           if (!shard) continue;
-          shard.records.push({ SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: data, PartitionKey: key });
           const d = decodeSeq(seq);
-          if (d && d.counter >= s.counter) s.counter = d.counter + 1;
+          if (!d) continue;
+          shard.log.push(d.counter, at, data, key);
+          if (d.counter >= s.counter) s.counter = d.counter + 1;
           if (at * 1000 > s.lastArrival) s.lastArrival = Math.round(at * 1000);
         }
         break;
@@ -829,10 +830,10 @@ export class KinesisService implements JsonService {
     s.lastArrival = rec.lastArrival;
     for (const [k, v] of Object.entries(rec.tags)) s.tags.set(k, v);
     rec.shards.forEach((sh, i) => {
-      const shard = new Shard(i, shardIdOf(i), BigInt(sh.hs), BigInt(sh.he), sh.ss, sh.ca, sh.p, sh.ap);
+      const shard = new Shard(i, shardIdOf(i), BigInt(sh.hs), BigInt(sh.he), sh.ss, sh.ca, s.seqPrefix, sh.p, sh.ap);
       shard.endSeq = sh.es;
       shard.closedAt = sh.cl;
-      shard.base = sh.base;
+      shard.log.base = sh.base;
       s.shards.push(shard);
     });
     s.refreshOpen();
@@ -861,11 +862,11 @@ export class KinesisService implements JsonService {
         }),
       };
       for (const sh of s.shards)
-        for (let i = 0; i < sh.records.length; i += 1000)
+        for (let i = sh.base; i < sh.end; i += 1000)
           yield {
             t: 'put',
             name: s.name,
-            r: sh.records.slice(i, i + 1000).map((r) => [sh.index, r.SequenceNumber, r.ApproximateArrivalTimestamp, r.Data, r.PartitionKey]),
+            r: sh.read(i, Math.min(sh.end, i + 1000)).map((r) => [sh.index, r.SequenceNumber, r.ApproximateArrivalTimestamp, r.Data, r.PartitionKey]),
           };
     }
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { RecordLog } from './log';
 
 /**
  * Kinesis data model: streams, shards, records, sequence numbers and hash keys. Pure state, no HTTP:
@@ -8,10 +9,7 @@ import { createHash } from 'node:crypto';
 /** 2^128 - 1, the top of the partition-key hash space. */
 export const MAX_HASH_KEY = (1n << 128n) - 1n;
 
-/**
- * One stored record, already in GetRecords' wire shape so a read is `records.slice(a, b)` with no per-record
- * copying. `Data` is the base64 text the producer sent (GetRecords returns base64 anyway).
- */
+/** One record in GetRecords' wire shape. `Data` is the base64 text the producer sent (GetRecords returns base64 anyway). */
 export interface StoredRecord {
   SequenceNumber: string;
   /** Epoch seconds with millisecond fraction, as the JSON 1.1 protocol sends timestamps. */
@@ -59,15 +57,16 @@ export interface ShardLimits {
 }
 
 export class Shard {
-  /** Absolute index (since the shard was created) of `records[0]`; grows when old records are trimmed. */
-  base = 0;
-  records: StoredRecord[] = [];
+  /** The shard's records, off the JS heap. */
+  readonly log = new RecordLog();
   endSeq: string | undefined;
   closedAt: number | undefined;
   /** Strict-mode buckets, created on first use. */
   limits: ShardLimits | undefined;
   readonly hexStart: string;
   readonly hexEnd: string;
+  /** The last 18 digits of every sequence number in this shard: its index and six zeros. */
+  readonly seqSuffix: string;
 
   constructor(
     readonly index: number,
@@ -76,20 +75,42 @@ export class Shard {
     readonly hashEnd: bigint,
     readonly startSeq: string,
     readonly createdAt: number,
+    /** The stream's sequence-number prefix. */
+    readonly seqPrefix: string,
     readonly parent?: string,
     readonly adjacentParent?: string,
   ) {
     this.hexStart = toHex32(hashStart);
     this.hexEnd = toHex32(hashEnd);
+    this.seqSuffix = seqSuffixOf(index);
   }
 
   get open(): boolean {
     return this.endSeq === undefined;
   }
 
+  /** Absolute index of the oldest kept record. */
+  get base(): number {
+    return this.log.base;
+  }
+
   /** Absolute index one past the newest record. */
   get end(): number {
-    return this.base + this.records.length;
+    return this.log.end;
+  }
+
+  seqOf(counter: number): string {
+    const c = String(counter);
+    return this.seqPrefix + ZEROS_24.slice(c.length) + c + this.seqSuffix;
+  }
+
+  /** Records [from, to) (absolute indexes) in GetRecords' wire shape. */
+  read(from: number, to: number): StoredRecord[] {
+    const log = this.log;
+    const out = new Array<StoredRecord>(to - from);
+    for (let i = from; i < to; i++)
+      out[i - from] = { SequenceNumber: this.seqOf(log.counterAt(i)), ApproximateArrivalTimestamp: log.arrivalAt(i), Data: log.dataAt(i), PartitionKey: log.keyAt(i) };
+    return out;
   }
 
   describe(): Record<string, unknown> {
@@ -103,40 +124,19 @@ export class Shard {
     return out;
   }
 
-  /** First absolute index whose sequence number is >= seq (fixed-width digit strings compare as numbers). */
-  lowerBoundSeq(seq: string, inclusive: boolean): number {
-    const recs = this.records;
-    let lo = 0;
-    let hi = recs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const s = recs[mid]!.SequenceNumber;
-      if (inclusive ? s < seq : s <= seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.base + lo;
+  /** First absolute index whose sequence counter is >= (or >) the given one. */
+  lowerBoundCounter(counter: number, inclusive: boolean): number {
+    return this.log.lowerBoundCounter(counter, inclusive);
   }
 
   /** First absolute index whose arrival time (epoch seconds) is >= ts. */
   lowerBoundTime(tsSeconds: number): number {
-    const recs = this.records;
-    let lo = 0;
-    let hi = recs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (recs[mid]!.ApproximateArrivalTimestamp < tsSeconds) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.base + lo;
+    return this.log.lowerBoundTime(tsSeconds);
   }
 
   /** Drop records that arrived before `cutoffSeconds` (retention). */
   trimBefore(cutoffSeconds: number): void {
-    const recs = this.records;
-    if (recs.length === 0 || recs[0]!.ApproximateArrivalTimestamp >= cutoffSeconds) return;
-    const n = this.lowerBoundTime(cutoffSeconds) - this.base;
-    this.records = recs.slice(n);
-    this.base += n;
+    this.log.trimBefore(cutoffSeconds);
   }
 }
 
@@ -176,11 +176,8 @@ export class Stream {
    * the shard index (12) and six zeros. Fixed width, so string order is numeric order.
    */
   nextSeq(shardIndex: number): string {
-    const c = String(this.counter++);
-    const suffix = (this.seqSuffix[shardIndex] ??= String(shardIndex).padStart(12, '0') + '000000');
-    return this.seqPrefix + ZEROS_24.slice(c.length) + c + suffix;
+    return makeSeq(this.seqPrefix, this.counter++, shardIndex);
   }
-  private readonly seqSuffix: string[] = [];
 
   /** Shard that owns a hash key given as 32 lowercase hex digits (binary search over open shards). */
   route(hex: string): Shard {
@@ -197,7 +194,7 @@ export class Stream {
 
   addShard(hashStart: bigint, hashEnd: bigint, at: number, parent?: string, adjacentParent?: string): Shard {
     const index = this.shards.length;
-    const shard = new Shard(index, shardIdOf(index), hashStart, hashEnd, this.nextSeq(index), at, parent, adjacentParent);
+    const shard = new Shard(index, shardIdOf(index), hashStart, hashEnd, this.nextSeq(index), at, this.seqPrefix, parent, adjacentParent);
     this.shards.push(shard);
     return shard;
   }
@@ -237,7 +234,11 @@ export class Stream {
 const ZEROS_24 = '0'.repeat(24);
 
 export function makeSeq(prefix: string, counter: number, shardIndex: number): string {
-  return prefix + String(counter).padStart(24, '0') + String(shardIndex).padStart(12, '0') + '000000';
+  return prefix + String(counter).padStart(24, '0') + seqSuffixOf(shardIndex);
+}
+
+function seqSuffixOf(shardIndex: number): string {
+  return String(shardIndex).padStart(12, '0') + '000000';
 }
 
 /** Decode one of our sequence numbers: which shard and which counter value; undefined if it is not one of ours. */
