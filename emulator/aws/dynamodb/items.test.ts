@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
@@ -65,6 +66,14 @@ describe('DynamoDB items over the SDK', () => {
   it('supports binary hash keys', async () => {
     await h.client.send(new PutItemCommand({ TableName: 'blobs', Item: { id: { B: new Uint8Array([9, 9]) }, v: { N: '1' } } }));
     expect((await get('blobs', { id: { B: new Uint8Array([9, 9]) } }))?.v).toEqual({ N: '1' });
+  });
+
+  it('accepts a table ARN as TableName on data-plane operations', async () => {
+    const arn = 'arn:aws:dynamodb:us-east-1:000000000000:table/blobs';
+    await h.client.send(new PutItemCommand({ TableName: arn, Item: { id: { B: new Uint8Array([4]) }, v: { S: 'by-arn' } } }));
+    expect((await get('blobs', { id: { B: new Uint8Array([4]) } }))?.v).toEqual({ S: 'by-arn' });
+    const batch = await h.client.send(new BatchGetItemCommand({ RequestItems: { [arn]: { Keys: [{ id: { B: new Uint8Array([4]) } }] } } }));
+    expect(batch.Responses?.[arn]).toHaveLength(1);
   });
 
   it('PutItem returns ALL_OLD and honours conditions', async () => {

@@ -13,9 +13,14 @@ export function constraint(value: unknown, member: string, rule: string): AwsErr
   return validation(`1 validation error detected: Value ${shown} at '${member}' failed to satisfy constraint: ${rule}`);
 }
 
-export function requireTableName(raw: unknown, member = 'tableName', minLength = 1): string {
+const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]*:\d*:table\/([a-zA-Z0-9_.-]{3,255})$/;
+
+/** A table name, or (as AWS accepts since 2024 for everything but CreateTable) a table ARN. */
+export function requireTableName(raw: unknown, member = 'tableName', minLength = 1, allowArn = true): string {
   if (raw === undefined || raw === null) throw constraint(raw, member, 'Member must not be null');
   if (typeof raw !== 'string') throw new AwsError('SerializationException', `Unexpected value type for ${member}`);
+  const arn = allowArn ? TABLE_ARN.exec(raw) : null;
+  if (arn) return arn[1]!;
   if (raw.length < minLength) throw constraint(raw, member, `Member must have length greater than or equal to ${minLength}`);
   if (raw.length > 255) throw constraint(raw, member, 'Member must have length less than or equal to 255');
   if (!TABLE_NAME.test(raw)) throw constraint(raw, member, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+');
@@ -84,18 +89,15 @@ export function requireItem(table: Table, raw: unknown, style: 'put' | 'batch' =
   return { item, size };
 }
 
-/** Legacy (pre-expression) parameters: AttributesToGet is supported, the others are refused clearly. */
-export function checkLegacyParameters(input: Record<string, unknown>, pairs: [legacy: string, expression: string][]): void {
-  const legacy = pairs.filter(([l]) => input[l] !== undefined && input[l] !== null).map(([l]) => l);
-  const expressions = pairs.filter(([, e]) => input[e] !== undefined && input[e] !== null).map(([, e]) => e);
-  const uniqueExpressions = [...new Set(expressions)];
-  if (legacy.length && uniqueExpressions.length)
+/** AWS refuses a request that mixes legacy (pre-expression) parameters with expression parameters. */
+export function checkLegacyParameters(input: Record<string, unknown>, legacy: readonly string[], expressions: readonly string[]): void {
+  const given = (members: readonly string[]) => members.filter((m) => input[m] !== undefined && input[m] !== null);
+  const legacyGiven = given(legacy);
+  const expressionsGiven = given(expressions);
+  if (legacyGiven.length && expressionsGiven.length)
     throw validation(
-      `Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {${legacy.join(', ')}} Expression parameters: {${uniqueExpressions.join(', ')}}`,
+      `Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {${legacyGiven.join(', ')}} Expression parameters: {${expressionsGiven.join(', ')}}`,
     );
-  const unsupported = legacy.filter((l) => l !== 'AttributesToGet');
-  if (unsupported.length)
-    throw validation(`The Furrow emulator does not support the legacy parameter ${unsupported[0]}; use the expression parameters instead`);
 }
 
 /** AttributesToGet: a list of top-level attribute names (no duplicates). */

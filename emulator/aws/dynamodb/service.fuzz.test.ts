@@ -71,6 +71,11 @@ const itemLike = mostly(
 );
 const tableName = mostly(fc.constantFrom('fuzz', 'fuzz', 'flat', 'flat', 'nope', 'ab', 'bad name!'), 1);
 
+const comparisonOperator = fc.constantFrom('EQ', 'NE', 'LT', 'GE', 'BETWEEN', 'IN', 'NULL', 'NOT_NULL', 'CONTAINS', 'NOT_CONTAINS', 'BEGINS_WITH', 'X');
+const legacyConditions = fc.dictionary(
+  fc.constantFrom('pk', 'sk', 'a'),
+  fc.record({ ComparisonOperator: fc.option(comparisonOperator, { nil: undefined }), AttributeValueList: fc.option(fc.array(attributeValue, { maxLength: 3 }), { nil: undefined }) }, { requiredKeys: [] }),
+);
 const member = <T>(arb: fc.Arbitrary<T>, freq = 2) => fc.option(arb, { nil: undefined, freq });
 /** Members most operations need are present nine times in ten. */
 const usual = <T>(arb: fc.Arbitrary<T>) => member(arb, 10);
@@ -117,6 +122,17 @@ const input = fc.record(
     )),
     Tags: typed(fc.array(fc.record({ Key: fc.string(), Value: fc.string() }), { maxLength: 2 })),
     TimeToLiveSpecification: typed(fc.record({ AttributeName: fc.constantFrom('ttl', ''), Enabled: fc.boolean() })),
+    Expected: typed(
+      fc.dictionary(
+        fc.constantFrom('a', 'pk'),
+        fc.record({ Value: member(attributeValue), Exists: member(fc.boolean()), ComparisonOperator: member(comparisonOperator), AttributeValueList: member(fc.array(attributeValue, { maxLength: 3 })) }, { requiredKeys: [] }),
+      ),
+    ),
+    AttributeUpdates: typed(fc.dictionary(fc.constantFrom('a', 'pk', 'l'), fc.record({ Action: member(fc.constantFrom('PUT', 'ADD', 'DELETE', 'X')), Value: member(attributeValue) }, { requiredKeys: [] }))),
+    KeyConditions: typed(legacyConditions),
+    QueryFilter: typed(legacyConditions),
+    ScanFilter: typed(legacyConditions),
+    ConditionalOperator: typed(fc.constantFrom('AND', 'OR', 'X')),
     ResourceArn: member(fc.constantFrom('arn:aws:dynamodb:us-east-1:000000000000:table/fuzz', 'arn:x', '')),
   },
   { requiredKeys: [] },

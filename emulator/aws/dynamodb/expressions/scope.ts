@@ -97,6 +97,36 @@ export class ExpressionScope {
     if (unusedValues.length) throw validation(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`);
   }
 
+  /**
+   * A placeholder for a value from a legacy (pre-expression) parameter. Its name contains '#', which no
+   * client placeholder can, so it never collides with ExpressionAttributeValues.
+   */
+  syntheticValue(raw: unknown): ValueRef {
+    const name = `:legacy#${Object.keys(this.values).length}`;
+    this.values[name] = normalizeValue(raw);
+    this.usedValues.add(name);
+    return { kind: 'value', name };
+  }
+
+  /** A top-level attribute path for a legacy parameter (attribute names there are never reserved words). */
+  syntheticPath(attribute: string): DocumentPath {
+    const name = `#legacy#${Object.keys(this.names).length}`;
+    this.names[name] = attribute;
+    this.usedNames.add(name);
+    return { kind: 'path', elements: [{ type: 'attr', name, placeholder: true }] };
+  }
+
+  /** Runs the semantic checks of an expression built from legacy parameters. */
+  checkSynthetic(kind: 'ConditionExpression' | 'FilterExpression', c: Condition): Condition {
+    this.checkCondition(kind, c);
+    return c;
+  }
+
+  /** Resolves an update built from AttributeUpdates. */
+  syntheticUpdate(u: UpdateExpression): ResolvedUpdate {
+    return this.resolveUpdate(u);
+  }
+
   resolve(path: DocumentPath): ResolvedPath {
     return path.elements.map((e) => (e.type === 'index' ? e.index : e.placeholder ? this.names[e.name]! : e.name));
   }

@@ -52,7 +52,7 @@ export class BatchOperations {
     const records: JournalRecord[] = [];
     const capacity: Record<string, number> = {};
     for (const [name, requests] of entries) {
-      const table = this.db.table(name);
+      const table = this.db.table(requireTableName(name, 'requestItems.key'));
       const seen = new Set<string>();
       for (const request of requests as Record<string, unknown>[]) {
         checkMemberTypes(request, 'WriteRequest');
@@ -64,12 +64,12 @@ export class BatchOperations {
         if (put) {
           const { item, size } = requireItem(table, put.Item, 'batch');
           position = table.store.positionOf(item);
-          records.push({ op: 'put', table: name, item });
+          records.push({ op: 'put', table: table.meta.name, item });
           capacity[name] = (capacity[name] ?? 0) + writeUnits(size);
         } else {
           const { key, position: p } = requireKey(table, del!.Key);
           position = p;
-          records.push({ op: 'delete', table: name, key });
+          records.push({ op: 'delete', table: table.meta.name, key });
           capacity[name] = (capacity[name] ?? 0) + writeUnits(table.store.get(p)?.size ?? 0);
         }
         const id = positionKey(position.hash, position.range);
@@ -105,8 +105,8 @@ export class BatchOperations {
     for (const [name, rawRequest] of entries) {
       checkMemberTypes(rawRequest, 'KeysAndAttributes');
       const request = rawRequest as Record<string, unknown>;
-      const table = this.db.table(name);
-      checkLegacyParameters(request, [['AttributesToGet', 'ProjectionExpression']]);
+      const table = this.db.table(requireTableName(name, 'requestItems.key'));
+      checkLegacyParameters(request, ['AttributesToGet'], ['ProjectionExpression']);
       const scope = new ExpressionScope(request.ExpressionAttributeNames, undefined, request.ProjectionExpression != null);
       const projection = request.ProjectionExpression != null ? scope.projection(request.ProjectionExpression as string) : attributesToGet(request.AttributesToGet);
       scope.finish();

@@ -2,6 +2,8 @@ import { validation } from '../../errors';
 import { itemSize, MAX_ITEM_BYTES, type Item } from '../attribute-values';
 import type { Database } from '../database';
 import { evaluateCondition, project } from '../expressions/evaluate';
+import type { Condition } from '../expressions/ast';
+import { attributeUpdates, expectedCondition } from '../expressions/legacy';
 import { ExpressionScope } from '../expressions/scope';
 import { applyUpdate } from '../expressions/update';
 import {
@@ -21,10 +23,7 @@ import {
 /** GetItem, PutItem, UpdateItem, DeleteItem. Each runs to completion synchronously, so each is atomic. */
 
 const RETURN_VALUES = ['ALL_NEW', 'UPDATED_OLD', 'ALL_OLD', 'NONE', 'UPDATED_NEW'] as const;
-const CONDITION_LEGACY: [string, string][] = [
-  ['Expected', 'ConditionExpression'],
-  ['ConditionalOperator', 'ConditionExpression'],
-];
+const CONDITION_LEGACY = ['Expected', 'ConditionalOperator'];
 
 const present = (v: unknown) => v !== undefined && v !== null;
 
@@ -42,6 +41,13 @@ function returnOnFailure(input: Record<string, unknown>) {
   return optionalEnum(input.ReturnValuesOnConditionCheckFailure, 'returnValuesOnConditionCheckFailure', ['ALL_OLD', 'NONE'] as const);
 }
 
+/** ConditionExpression, or the legacy Expected / ConditionalOperator pair. */
+function conditionOf(input: Record<string, unknown>, scope: ExpressionScope): Condition | undefined {
+  if (present(input.ConditionExpression)) return scope.condition('ConditionExpression', input.ConditionExpression as string);
+  if (present(input.Expected)) return expectedCondition(scope, input.Expected, input.ConditionalOperator);
+  return undefined;
+}
+
 function nonEmpty(attributes: Item | undefined): { Attributes?: Item } {
   return attributes && Object.keys(attributes).length ? { Attributes: attributes } : {};
 }
@@ -51,7 +57,7 @@ export class ItemOperations {
 
   getItem(input: Record<string, unknown>): unknown {
     const table = this.db.table(requireTableName(input.TableName));
-    checkLegacyParameters(input, [['AttributesToGet', 'ProjectionExpression']]);
+    checkLegacyParameters(input, ['AttributesToGet'], ['ProjectionExpression']);
     const { position } = requireKey(table, input.Key);
     const mode = capacityMode(input);
     const scope = new ExpressionScope(input.ExpressionAttributeNames, input.ExpressionAttributeValues, present(input.ProjectionExpression));
@@ -67,13 +73,13 @@ export class ItemOperations {
 
   putItem(input: Record<string, unknown>): unknown {
     const table = this.db.table(requireTableName(input.TableName));
-    checkLegacyParameters(input, CONDITION_LEGACY);
+    checkLegacyParameters(input, CONDITION_LEGACY, ['ConditionExpression']);
     const wanted = returnValues(input, ['NONE', 'ALL_OLD']);
     const onFailure = returnOnFailure(input);
     const mode = capacityMode(input);
     const { item, size } = requireItem(table, input.Item);
     const scope = new ExpressionScope(input.ExpressionAttributeNames, input.ExpressionAttributeValues, present(input.ConditionExpression));
-    const condition = present(input.ConditionExpression) ? scope.condition('ConditionExpression', input.ConditionExpression as string) : undefined;
+    const condition = conditionOf(input, scope);
     scope.finish();
     const old = table.store.get(table.store.positionOf(item));
     if (condition && !evaluateCondition(condition, old?.item ?? {}, scope)) throw conditionalCheckFailed(old?.item, onFailure);
@@ -84,7 +90,7 @@ export class ItemOperations {
 
   updateItem(input: Record<string, unknown>): unknown {
     const table = this.db.table(requireTableName(input.TableName));
-    checkLegacyParameters(input, [['AttributeUpdates', 'UpdateExpression'], ...CONDITION_LEGACY]);
+    checkLegacyParameters(input, ['AttributeUpdates', ...CONDITION_LEGACY], ['UpdateExpression', 'ConditionExpression']);
     const wanted = returnValues(input, RETURN_VALUES);
     const onFailure = returnOnFailure(input);
     const mode = capacityMode(input);
@@ -94,8 +100,12 @@ export class ItemOperations {
       input.ExpressionAttributeValues,
       present(input.UpdateExpression) || present(input.ConditionExpression),
     );
-    const update = present(input.UpdateExpression) ? scope.update(input.UpdateExpression as string) : undefined;
-    const condition = present(input.ConditionExpression) ? scope.condition('ConditionExpression', input.ConditionExpression as string) : undefined;
+    const update = present(input.UpdateExpression)
+      ? scope.update(input.UpdateExpression as string)
+      : present(input.AttributeUpdates)
+        ? attributeUpdates(scope, input.AttributeUpdates)
+        : undefined;
+    const condition = conditionOf(input, scope);
     scope.finish();
     for (const path of update?.targets ?? [])
       if (table.isKeyAttribute(path[0] as string))
@@ -120,13 +130,13 @@ export class ItemOperations {
 
   deleteItem(input: Record<string, unknown>): unknown {
     const table = this.db.table(requireTableName(input.TableName));
-    checkLegacyParameters(input, CONDITION_LEGACY);
+    checkLegacyParameters(input, CONDITION_LEGACY, ['ConditionExpression']);
     const wanted = returnValues(input, ['NONE', 'ALL_OLD']);
     const onFailure = returnOnFailure(input);
     const mode = capacityMode(input);
     const { key, position } = requireKey(table, input.Key);
     const scope = new ExpressionScope(input.ExpressionAttributeNames, input.ExpressionAttributeValues, present(input.ConditionExpression));
-    const condition = present(input.ConditionExpression) ? scope.condition('ConditionExpression', input.ConditionExpression as string) : undefined;
+    const condition = conditionOf(input, scope);
     scope.finish();
     const old = table.store.get(position);
     if (condition && !evaluateCondition(condition, old?.item ?? {}, scope)) throw conditionalCheckFailed(old?.item, onFailure);

@@ -5,6 +5,7 @@ import type { Database } from '../database';
 import type { Condition, Operand } from '../expressions/ast';
 import { evaluateCondition, project } from '../expressions/evaluate';
 import { analyzeKeyCondition } from '../expressions/key-condition';
+import { filterCondition, keyConditions } from '../expressions/legacy';
 import { ExpressionScope, type ResolvedPath } from '../expressions/scope';
 import type { KeyPosition, StoredItem } from '../item-store';
 import {
@@ -153,20 +154,24 @@ export class ReadOperations {
 
   query(input: Record<string, unknown>): unknown {
     const table = this.db.table(requireTableName(input.TableName));
-    checkLegacyParameters(input, [
-      ['KeyConditions', 'KeyConditionExpression'],
-      ['QueryFilter', 'FilterExpression'],
-      ['ConditionalOperator', 'FilterExpression'],
-      ['AttributesToGet', 'ProjectionExpression'],
-    ]);
+    checkLegacyParameters(input, ['KeyConditions', 'QueryFilter', 'ConditionalOperator', 'AttributesToGet'], ['KeyConditionExpression', 'FilterExpression', 'ProjectionExpression']);
     rejectIndex(input);
     const limit = optionalLimit(input.Limit);
     const capacityMode = optionalEnum(input.ReturnConsumedCapacity, 'returnConsumedCapacity', CONSUMED_CAPACITY_MODES);
-    if (!present(input.KeyConditionExpression))
+    if (!present(input.KeyConditionExpression) && !present(input.KeyConditions))
       throw validation('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
-    const scope = new ExpressionScope(input.ExpressionAttributeNames, input.ExpressionAttributeValues, true);
-    const keyCondition = analyzeKeyCondition(scope.condition('KeyConditionExpression', input.KeyConditionExpression as string), table.schema, scope);
-    const filter = present(input.FilterExpression) ? scope.condition('FilterExpression', input.FilterExpression as string) : undefined;
+    const usesExpressions = present(input.KeyConditionExpression);
+    const scope = new ExpressionScope(input.ExpressionAttributeNames, input.ExpressionAttributeValues, usesExpressions);
+    const keyCondition = analyzeKeyCondition(
+      usesExpressions ? scope.condition('KeyConditionExpression', input.KeyConditionExpression as string) : keyConditions(scope, input.KeyConditions),
+      table.schema,
+      scope,
+    );
+    const filter = present(input.FilterExpression)
+      ? scope.condition('FilterExpression', input.FilterExpression as string)
+      : present(input.QueryFilter)
+        ? filterCondition(scope, input.QueryFilter, input.ConditionalOperator)
+        : undefined;
     const projection = present(input.ProjectionExpression) ? scope.projection(input.ProjectionExpression as string) : attributesToGet(input.AttributesToGet);
     scope.finish();
     if (filter)
@@ -184,11 +189,7 @@ export class ReadOperations {
 
   scan(input: Record<string, unknown>): unknown {
     const table = this.db.table(requireTableName(input.TableName));
-    checkLegacyParameters(input, [
-      ['ScanFilter', 'FilterExpression'],
-      ['ConditionalOperator', 'FilterExpression'],
-      ['AttributesToGet', 'ProjectionExpression'],
-    ]);
+    checkLegacyParameters(input, ['ScanFilter', 'ConditionalOperator', 'AttributesToGet'], ['FilterExpression', 'ProjectionExpression']);
     rejectIndex(input);
     const limit = optionalLimit(input.Limit);
     const capacityMode = optionalEnum(input.ReturnConsumedCapacity, 'returnConsumedCapacity', CONSUMED_CAPACITY_MODES);
@@ -202,7 +203,11 @@ export class ReadOperations {
       throw validation(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${segment} is not less than TotalSegments: ${totalSegments}`);
     const usesExpressions = present(input.FilterExpression) || present(input.ProjectionExpression);
     const scope = new ExpressionScope(input.ExpressionAttributeNames, input.ExpressionAttributeValues, usesExpressions);
-    const filter = present(input.FilterExpression) ? scope.condition('FilterExpression', input.FilterExpression as string) : undefined;
+    const filter = present(input.FilterExpression)
+      ? scope.condition('FilterExpression', input.FilterExpression as string)
+      : present(input.ScanFilter)
+        ? filterCondition(scope, input.ScanFilter, input.ConditionalOperator)
+        : undefined;
     const projection = present(input.ProjectionExpression) ? scope.projection(input.ProjectionExpression as string) : attributesToGet(input.AttributesToGet);
     scope.finish();
     const select = planSelect(input, projection);

@@ -124,7 +124,7 @@ export class TableOperations {
   createTable(input: Record<string, unknown>): unknown {
     if (input.TableName === undefined || input.TableName === null)
       throw validation("The parameter 'TableName' is required but was not present in the request");
-    const name = requireTableName(input.TableName, 'tableName', 3);
+    const name = requireTableName(input.TableName, 'tableName', 3, false);
     const definitions = parseAttributeDefinitions(input.AttributeDefinitions);
     rejectUnsupportedFeatures(input);
     const keySchema = parseKeySchema(input.KeySchema, definitions);
