@@ -161,7 +161,7 @@ export function normalizeAttributes(input: unknown, ctx: AttributeCheckContext):
   if (typeof input !== 'object' || Array.isArray(input)) throw invalidValue('Attributes', input, 'Attributes must be a map of names to values.');
   const out: AttributeMap = {};
   for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
-    const normalize = SETTABLE[name];
+    const normalize = Object.hasOwn(SETTABLE, name) ? SETTABLE[name] : undefined;
     if (!normalize || (FIFO_ONLY.has(name) && !ctx.fifo && !(name === 'FifoQueue' && ctx.creating))) throw invalidAttributeName(name);
     if (typeof value !== 'string') throw invalidAttributeValue(name);
     out[name] = normalize(value, name, ctx);

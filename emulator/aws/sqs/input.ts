@@ -98,7 +98,8 @@ export function validateMessageAttributes(raw: unknown, system = false): Validat
   const entries = Object.entries(raw as Record<string, unknown>);
   if (entries.length === 0) return undefined;
   if (entries.length > 10) throw invalidParameterValue(`Number of message attributes [${entries.length}] exceeds the allowed maximum [10].`);
-  const attributes: Record<string, MessageAttributeValue> = {};
+  // Built as entries: a name like `__proto__` must stay an ordinary key.
+  const attributes: [string, MessageAttributeValue][] = [];
   let size = 0;
   for (const [name, value] of entries) {
     if (system) {
@@ -126,7 +127,7 @@ export function validateMessageAttributes(raw: unknown, system = false): Validat
       const b = v.BinaryValue;
       if (typeof b !== 'string' || b.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b))
         throw invalidParameterValue(`The message attribute '${name}' with type '${dataType}' must use field 'Binary'.`);
-      attributes[name] = { DataType: dataType, BinaryValue: b };
+      attributes.push([name, { DataType: dataType, BinaryValue: b }]);
       size += Buffer.byteLength(name) + Buffer.byteLength(dataType) + Buffer.from(b, 'base64').length;
     } else {
       const s = v.StringValue;
@@ -134,11 +135,11 @@ export function validateMessageAttributes(raw: unknown, system = false): Validat
         throw invalidParameterValue(`The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${dataType}'.`);
       if (INVALID_CHAR.test(s)) throw sqsError('InvalidMessageContents', `The message attribute '${name}' contains invalid characters.`);
       if (dataType.startsWith('Number') && !NUMBER.test(s)) throw invalidParameterValue(`Can't cast the value of message (user) attribute '${name}' to a number.`);
-      attributes[name] = { DataType: dataType, StringValue: s };
+      attributes.push([name, { DataType: dataType, StringValue: s }]);
       size += Buffer.byteLength(name) + Buffer.byteLength(dataType) + Buffer.byteLength(s);
     }
   }
-  return { attributes, size };
+  return { attributes: Object.fromEntries(attributes), size };
 }
 
 const BATCH_ID = /^[A-Za-z0-9_-]{1,80}$/;

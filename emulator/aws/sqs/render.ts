@@ -105,11 +105,8 @@ function selectUserAttributes(
   sel: NonNullable<ReceiveSelection['user']>,
 ): Record<string, MessageAttributeValue> | undefined {
   if (sel.all) return attrs;
-  let out: Record<string, MessageAttributeValue> | undefined;
-  for (const [name, value] of Object.entries(attrs)) {
-    if (sel.names.has(name) || sel.prefixes.some((p) => name.startsWith(p))) (out ??= {})[name] = value;
-  }
-  return out;
+  const chosen = Object.entries(attrs).filter(([name]) => sel.names.has(name) || sel.prefixes.some((p) => name.startsWith(p)));
+  return chosen.length ? Object.fromEntries(chosen) : undefined;
 }
 
 /** GetQueueAttributes values for `names` (already validated). */

@@ -689,12 +689,11 @@ function withoutEmpty(attrs: AttributeMap): AttributeMap {
 }
 
 function validateTags(raw: Record<string, unknown>): Record<string, string> {
-  const tags: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (k.length < 1 || k.length > 128) throw invalidParameterValue(`Tag key ${k} must be 1 to 128 characters long.`);
     if (typeof v !== 'string' || v.length > 256) throw invalidParameterValue(`Tag value for ${k} must be a string of at most 256 characters.`);
-    tags[k] = v;
   }
+  const tags = { ...raw } as Record<string, string>;
   if (Object.keys(tags).length > 50) throw invalidParameterValue('Too many tags added for queue. The limit is 50.');
   return tags;
 }

@@ -530,6 +530,16 @@ describe('SQS bad requests on the wire', () => {
     expect(r.headers.get('content-type')).toBe('application/x-amz-json-1.0');
   });
 
+  it('treats a message attribute named __proto__ as an ordinary name (digest included)', async () => {
+    const url = await createQueue('proto');
+    const attrs = JSON.parse('{"__proto__":{"DataType":"String","StringValue":"v"}}') as Record<string, { DataType: string; StringValue: string }>;
+    const r = await raw('SendMessage', JSON.stringify({ QueueUrl: url, MessageBody: 'x', MessageAttributes: attrs }));
+    expect(r.status).toBe(200);
+    expect(r.json.MD5OfMessageAttributes).toBe(referenceAttributesMd5(attrs));
+    const [m] = await receive(url, { MessageAttributeNames: ['All'] });
+    expect(Object.keys(m!.MessageAttributes ?? {})).toEqual(['__proto__']);
+  });
+
   it('answers wrong types, missing fields, malformed JSON and unknown operations with 4xx, never a crash', async () => {
     const url = await createQueue('wire');
     const cases: [string, string, string][] = [
@@ -548,6 +558,8 @@ describe('SQS bad requests on the wire', () => {
       ['ListQueues', JSON.stringify({ MaxResults: 0 }), 'InvalidParameterValue'],
       ['GetQueueUrl', JSON.stringify({}), 'MissingParameter'],
       ['GetQueueUrl', '{not json', 'SerializationException'],
+      ['CreateQueue', '{"QueueName":"q","Attributes":{"__proto__":"1"}}', 'InvalidAttributeName'],
+      ['CreateQueue', '{"QueueName":"q","Attributes":{"constructor":"1"}}', 'InvalidAttributeName'],
       ['Frobnicate', '{}', 'UnknownOperationException'],
     ];
     for (const [op, body, code] of cases) {
