@@ -71,6 +71,8 @@ export interface CollectorConfig {
   /** Upper bound on the final flush after SIGTERM. */
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** Forward `/micro/*` here (the emulator's Snowplow Micro-compatible API); unset: 404. */
+  microUpstream?: string;
 }
 
 const str = { type: 'string' } as const;
@@ -137,6 +139,7 @@ export const collectorConfigSchema = obj({
   preTerminationPeriodMs: int(0),
   shutdownTimeoutMs: int(30_000, 1),
   logLevel: { type: 'string', enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info' },
+  microUpstream: { type: 'string', pattern: '^https?://' },
 });
 
 const UNITS: Record<string, number> = {

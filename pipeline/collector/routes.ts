@@ -4,8 +4,10 @@
  * routes, then tracking (`/i`, `/ice.png`, any two-segment `/{vendor}/{version}` after `paths` mapping).
  */
 import type { ResolvedCollectorConfig } from './config';
+import { isMicroPath } from './micro-proxy';
 
 export type Route =
+  | { kind: 'micro' }
   | { kind: 'options' }
   | { kind: 'health' }
   | { kind: 'sink-health' }
@@ -36,6 +38,7 @@ export class Router {
   constructor(private readonly cfg: ResolvedCollectorConfig) {}
 
   route(method: string, path: string): Route {
+    if (this.cfg.microUpstream !== undefined && isMicroPath(path)) return { kind: 'micro' };
     if (method === 'OPTIONS') return { kind: 'options' };
     if (!this.cfg.enableDefaultRedirect && path.startsWith('/r/')) return { kind: 'redirects-disabled' };
     const getLike = method === 'GET' || method === 'HEAD';

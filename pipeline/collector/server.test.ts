@@ -287,3 +287,47 @@ describe('collector HTTP API', () => {
     expect(r.status).toBe(400);
   });
 });
+
+describe('collector /micro/* forwarding (collector.microUpstream)', () => {
+  let h: Harness;
+  let upstream: import('node:http').Server;
+  let c: TestCollector;
+  let dead: TestCollector;
+  beforeAll(async () => {
+    const { createServer } = await import('node:http');
+    upstream = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        res.writeHead(req.url === '/micro/missing' ? 404 : 200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
+        res.end(JSON.stringify({ method: req.method, url: req.url, body }));
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    h = await harness();
+    c = await h.start({ microUpstream: `http://127.0.0.1:${(upstream.address() as { port: number }).port}` });
+    dead = await h.start({ microUpstream: 'http://127.0.0.1:9' });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await new Promise((r) => upstream?.close(r));
+  });
+
+  it('relays method, path, query, body, status and headers, and records nothing', async () => {
+    const get = await send(c.url, { path: '/micro/all?x=1' });
+    expect(get.status).toBe(200);
+    expect(get.headers['x-upstream']).toBe('yes');
+    expect(JSON.parse(get.text)).toEqual({ method: 'GET', url: '/micro/all?x=1', body: '' });
+    const post = await send(c.url, { method: 'POST', path: '/micro/good', body: '{"limit":1}', headers: { 'content-type': 'application/json' } });
+    expect(JSON.parse(post.text)).toEqual({ method: 'POST', url: '/micro/good', body: '{"limit":1}' });
+    expect((await send(c.url, { path: '/micro/missing' })).status).toBe(404);
+    expect((await send(c.url, { path: '/micro/ui/assets/app.js' })).status).toBe(200);
+    expect(await c.readRaw()).toEqual([]);
+  });
+
+  it('answers 502 when the upstream is unreachable', async () => {
+    const r = await send(dead.url, { path: '/micro/all' });
+    expect(r.status).toBe(502);
+    expect(r.text).toContain('Micro API unreachable');
+  });
+});

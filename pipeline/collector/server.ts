@@ -13,6 +13,7 @@ import { allowOrigin, compileDntRegex, doNotTrack, parseCookies, parseOrigin, re
 import { buildPayload, clientIp, hostWithoutPort, normaliseContentType, scanHeaders } from './payload';
 import { Router, type TrackRoute } from './routes';
 import { splitAndSerialize } from './split';
+import { proxyToMicro } from './micro-proxy';
 import type { CollectorMetrics } from './metrics';
 
 /** The 43-byte transparent GIF (spec §1.2). */
@@ -53,6 +54,7 @@ export class CollectorServer {
   private readonly sockets = new Set<Socket>();
   private draining = false;
   private readonly crossDomainXml: string;
+  private readonly microUpstream: URL | undefined;
 
   constructor(private readonly opts: CollectorServerOptions) {
     this.cfg = opts.config;
@@ -76,6 +78,7 @@ export class CollectorServer {
       this.opts.metrics.request('invalid', Number(status.slice(0, 3)));
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
+    this.microUpstream = this.cfg.microUpstream ? new URL(this.cfg.microUpstream) : undefined;
     const cd = this.cfg.crossDomain;
     this.crossDomainXml =
       '<?xml version="1.0"?>\n<cross-domain-policy>\n' +
@@ -145,6 +148,8 @@ export class CollectorServer {
         return this.track(req, res, route, query, authorityHost);
       case 'options':
         return this.preflight(req, res);
+      case 'micro':
+        return proxyToMicro(this.microUpstream!, req, res, (status) => this.opts.metrics.request('micro', status));
       case 'health':
       case 'sink-health': {
         const ok = this.healthy;
