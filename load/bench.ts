@@ -10,6 +10,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const STAGES: Record<string, () => Promise<Bench>> = {
   emulator: async () => (await import('./bench/emulator')).bench,
+  collector: async () => (await import('./bench/collector')).bench,
   enrich: async () => (await import('./bench/enrich')).bench,
 };
 
