@@ -69,7 +69,11 @@ export function renderIp(ip: string): string {
   if (kind === 6) {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
     if (mapped) return mapped[1]!;
-    return new URL(`http://[${ip}]/`).hostname;
+    try {
+      return new URL(`http://[${ip}]/`).hostname;
+    } catch {
+      return `[${ip.toLowerCase()}]`; // zone ids (fe80::1%eth0) are valid IPs but not URL hosts
+    }
   }
   return ip;
 }

@@ -226,6 +226,7 @@ describe('collector HTTP API', () => {
       ['192.0.2.60', [['Forwarded', 'for=192.0.2.60;proto=https, for=10.0.0.1']]],
       ['[2001:db8:cafe::17]', [['Forwarded', 'For="[2001:db8:cafe::17]:4711"']]],
       ['[2001:db8::1]', [['X-Forwarded-For', '2001:DB8:0::1']]],
+      ['[fe80::1%eth0]', [['X-Forwarded-For', 'fe80::1%eth0']]],
       ['127.0.0.1', [['X-Forwarded-For', 'not-an-ip, 1.2.3.4']]],
       ['unknown', [['X-Forwarded-For', 'unknown, 1.2.3.4']]],
       ['127.0.0.1', []],
