@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<Command>> = {
   transformer: async () => (await import('./transformer/main')).command,
   'snowflake-emulator': async () => (await import('../emulator/snowflake/main')).command,
   loader: async () => (await import('./loader/main')).command,
+  config: async () => (await import('./config/render-command')).command,
 };
 
 function usage(): string {

@@ -1,0 +1,218 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+# --- IAM: the role of the instances and its least-privilege policy
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "app" {
+  name                 = var.name
+  description          = "Furrow S3 loader: archives one stream to its own bucket prefix"
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
+  permissions_boundary = var.iam_permissions_boundary != "" ? var.iam_permissions_boundary : null
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "app" {
+  name   = var.name
+  role   = aws_iam_role.app.id
+  policy = data.aws_iam_policy_document.app.json
+}
+
+data "aws_iam_policy_document" "app" {
+  statement {
+    sid = "ReadInputStream"
+    actions = [
+      "kinesis:ListShards",
+      "kinesis:GetShardIterator",
+      "kinesis:GetRecords",
+    ]
+    resources = ["arn:${data.aws_partition.current.partition}:kinesis:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:stream/${var.in_stream_name}"]
+  }
+
+  statement {
+    sid     = "WriteBad2"
+    actions = ["kinesis:PutRecord", "kinesis:PutRecords"]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:kinesis:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:stream/${var.bad_stream_name}",
+    ]
+  }
+
+  # Its own prefix only (multipart uploads need AbortMultipartUpload to clean up after a failure).
+  statement {
+    sid       = "WriteOwnPrefix"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}/${var.purpose}/*"]
+  }
+
+  # Own lease table only. CreateTable too: the consumer calls it at start-up and treats "already exists" as
+  # success, so without it the app could not start; on an existing table AWS answers ResourceInUseException.
+  statement {
+    sid = "OwnLeaseTable"
+    actions = [
+      "dynamodb:CreateTable",
+      "dynamodb:DescribeTable",
+      "dynamodb:Scan",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+    ]
+    resources = [aws_dynamodb_table.lease.arn]
+  }
+}
+
+# --- Security group: no ingress except what is listed below; egress for AWS APIs and the package registry
+
+resource "aws_security_group" "app" {
+  name        = var.name
+  description = "Furrow app ${var.name}"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = var.name })
+}
+
+resource "aws_security_group_rule" "ingress_ssh" {
+  count = length(var.ssh_ip_allowlist) > 0 ? 1 : 0
+
+  description       = "SSH from the operators' addresses"
+  type              = "ingress"
+  from_port         = 22
+  to_port           = 22
+  protocol          = "tcp"
+  cidr_blocks       = var.ssh_ip_allowlist
+  security_group_id = aws_security_group.app.id
+}
+
+resource "aws_security_group_rule" "egress_https" {
+  description       = "HTTPS to AWS APIs, the package registry and Iglu Central"
+  type              = "egress"
+  from_port         = 443
+  to_port           = 443
+  protocol          = "tcp"
+  cidr_blocks       = ["0.0.0.0/0"]
+  security_group_id = aws_security_group.app.id
+}
+
+resource "aws_security_group_rule" "egress_http" {
+  description       = "HTTP to the OS package mirrors and Iglu repositories"
+  type              = "egress"
+  from_port         = 80
+  to_port           = 80
+  protocol          = "tcp"
+  cidr_blocks       = ["0.0.0.0/0"]
+  security_group_id = aws_security_group.app.id
+}
+
+# --- DynamoDB: the KCL-compatible lease table of this app (leases and checkpoints), auto-scaled
+
+resource "aws_dynamodb_table" "lease" {
+  name           = var.name
+  hash_key       = "leaseKey"
+  billing_mode   = "PROVISIONED"
+  read_capacity  = 1
+  write_capacity = 1
+
+  attribute {
+    name = "leaseKey"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = false
+  }
+
+  tags = var.tags
+
+  # Capacity belongs to the auto-scaler from here on.
+  lifecycle {
+    ignore_changes = [read_capacity, write_capacity]
+  }
+}
+
+module "lease_autoscaling" {
+  source = "../dynamodb-autoscaling"
+
+  table_name         = aws_dynamodb_table.lease.name
+  read_min_capacity  = var.kcl_read_min_capacity
+  read_max_capacity  = var.kcl_read_max_capacity
+  write_min_capacity = var.kcl_write_min_capacity
+  write_max_capacity = var.kcl_write_max_capacity
+}
+
+locals {
+  deployment = {
+    aws_region           = data.aws_region.current.name
+    raw_stream_name      = var.purpose == "raw" ? var.in_stream_name : null
+    enriched_stream_name = var.purpose == "enriched" ? var.in_stream_name : null
+    bad_1_stream_name    = var.purpose == "bad" ? var.in_stream_name : null
+    bad_2_stream_name    = var.bad_stream_name
+    bucket_name          = var.bucket_name
+
+    s3_loader_raw_lease_table      = var.purpose == "raw" ? aws_dynamodb_table.lease.name : null
+    s3_loader_enriched_lease_table = var.purpose == "enriched" ? aws_dynamodb_table.lease.name : null
+    s3_loader_bad_lease_table      = var.purpose == "bad" ? aws_dynamodb_table.lease.name : null
+
+    health_port = var.health_port
+    config_overrides = {
+      "s3-loader-${var.purpose}" = [local.app_settings, var.config_overrides]
+    }
+  }
+  # This module's own settings for the s3Loader.<purpose> section (the user's config_overrides win).
+  app_settings = {
+    input = { initialPosition = var.initial_position }
+  }
+  secret_env = {}
+}
+
+# --- EC2: the app in an auto-scaling group (launch template, user_data, scaling policies)
+
+module "service" {
+  source = "../service-ec2"
+
+  name           = var.name
+  app_command    = "s3-loader"
+  app_args       = ["--purpose", var.purpose]
+  render_app     = "s3-loader-${var.purpose}"
+  config_section = "s3Loader.${var.purpose}"
+  deployment     = local.deployment
+  secret_env     = local.secret_env
+
+  health_check_type       = "EC2"
+  health_watchdog_enabled = var.health_watchdog_enabled
+
+  instance_type               = var.instance_type
+  architecture                = var.architecture
+  ami_id                      = var.ami_id
+  ssh_key_name                = var.ssh_key_name
+  subnet_ids                  = var.subnet_ids
+  associate_public_ip_address = var.associate_public_ip_address
+  vpc_security_group_ids      = [aws_security_group.app.id]
+  iam_role_name               = aws_iam_role.app.name
+
+  min_size                            = var.min_size
+  max_size                            = var.max_size
+  enable_auto_scaling                 = var.enable_auto_scaling
+  scale_up_cooldown_sec               = var.scale_up_cooldown_sec
+  scale_up_cpu_threshold_percentage   = var.scale_up_cpu_threshold_percentage
+  scale_up_eval_minutes               = var.scale_up_eval_minutes
+  scale_down_cooldown_sec             = var.scale_down_cooldown_sec
+  scale_down_cpu_threshold_percentage = var.scale_down_cpu_threshold_percentage
+  scale_down_eval_minutes             = var.scale_down_eval_minutes
+
+  furrow_version         = var.furrow_version
+  furrow_package         = var.furrow_package
+  furrow_artifact_s3_uri = var.furrow_artifact_s3_uri
+  furrow_artifact_sha256 = var.furrow_artifact_sha256
+
+  tags = var.tags
+}

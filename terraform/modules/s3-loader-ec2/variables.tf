@@ -1,0 +1,223 @@
+variable "purpose" {
+  description = "What this loader archives: raw (the raw stream), enriched (the enriched stream) or bad (bad-1); also its bucket prefix <purpose>/"
+  type        = string
+
+  validation {
+    condition     = contains(["raw", "enriched", "bad"], var.purpose)
+    error_message = "purpose must be raw, enriched or bad."
+  }
+}
+
+variable "in_stream_name" {
+  description = "Kinesis stream to archive (raw, enriched or bad-1, matching purpose)"
+  type        = string
+}
+
+variable "bad_stream_name" {
+  description = "Kinesis stream for records the loader cannot write (bad-2)"
+  type        = string
+}
+
+variable "bucket_name" {
+  description = "S3 bucket to write under <purpose>/"
+  type        = string
+}
+
+variable "name" {
+  description = "Name of the app: the auto-scaling group, IAM role, security group and KCL lease table"
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC to deploy into"
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Subnets the instances run in"
+  type        = list(string)
+}
+
+variable "associate_public_ip_address" {
+  description = "Give instances a public IP (needed in public subnets without a NAT gateway)"
+  type        = bool
+  default     = true
+}
+
+variable "instance_type" {
+  description = "EC2 instance type"
+  type        = string
+  default     = "t3a.micro"
+}
+
+variable "architecture" {
+  description = "CPU architecture of instance_type: x86_64 or arm64"
+  type        = string
+  default     = "x86_64"
+}
+
+variable "ami_id" {
+  description = "AMI to run; empty = the latest Amazon Linux 2023"
+  type        = string
+  default     = ""
+}
+
+variable "ssh_key_name" {
+  description = "EC2 key pair for SSH; empty = none"
+  type        = string
+  default     = ""
+}
+
+variable "ssh_ip_allowlist" {
+  description = "CIDR blocks allowed to SSH to the instances; empty = no SSH ingress at all"
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = !contains(var.ssh_ip_allowlist, "0.0.0.0/0") && !contains(var.ssh_ip_allowlist, "::/0")
+    error_message = "SSH must not be open to the whole internet; list your own address, e.g. 203.0.113.7/32."
+  }
+}
+
+variable "min_size" {
+  description = "Minimum number of instances"
+  type        = number
+  default     = 1
+}
+
+variable "max_size" {
+  description = "Maximum number of instances"
+  type        = number
+  default     = 2
+}
+
+variable "enable_auto_scaling" {
+  description = "Add CPU-based scale-up/scale-down policies"
+  type        = bool
+  default     = true
+}
+
+variable "scale_up_cooldown_sec" {
+  description = "Seconds after a scale-up before another scaling activity"
+  type        = number
+  default     = 180
+}
+
+variable "scale_up_cpu_threshold_percentage" {
+  description = "Average CPU above which one instance is added"
+  type        = number
+  default     = 60
+}
+
+variable "scale_up_eval_minutes" {
+  description = "Minutes the CPU must stay above the threshold"
+  type        = number
+  default     = 5
+}
+
+variable "scale_down_cooldown_sec" {
+  description = "Seconds after a scale-down before another scaling activity"
+  type        = number
+  default     = 600
+}
+
+variable "scale_down_cpu_threshold_percentage" {
+  description = "Average CPU below which one instance is removed"
+  type        = number
+  default     = 20
+}
+
+variable "scale_down_eval_minutes" {
+  description = "Minutes the CPU must stay below the threshold"
+  type        = number
+  default     = 60
+}
+
+variable "health_port" {
+  description = "Loopback port of the app's /health and /metrics (polled by the instance's watchdog, never exposed)"
+  type        = number
+  default     = 8000
+}
+
+variable "health_watchdog_enabled" {
+  description = "Replace the instance after 3 failed /health checks in a row"
+  type        = bool
+  default     = true
+}
+
+variable "initial_position" {
+  description = "Where a brand-new application starts reading its stream: TRIM_HORIZON or LATEST"
+  type        = string
+  default     = "TRIM_HORIZON"
+
+  validation {
+    condition     = contains(["TRIM_HORIZON", "LATEST"], var.initial_position)
+    error_message = "initial_position must be TRIM_HORIZON or LATEST."
+  }
+}
+
+variable "kcl_read_min_capacity" {
+  description = "Minimum read capacity of the lease table"
+  type        = number
+  default     = 1
+}
+
+variable "kcl_read_max_capacity" {
+  description = "Maximum read capacity of the lease table"
+  type        = number
+  default     = 10
+}
+
+variable "kcl_write_min_capacity" {
+  description = "Minimum write capacity of the lease table"
+  type        = number
+  default     = 1
+}
+
+variable "kcl_write_max_capacity" {
+  description = "Maximum write capacity of the lease table: lease renewals (~0.3/s per shard) plus checkpoints; raise it for very high volumes"
+  type        = number
+  default     = 10
+}
+
+variable "furrow_version" {
+  description = "Exact Furrow release to install, e.g. 0.1.0"
+  type        = string
+  default     = "0.1.0"
+}
+
+variable "furrow_package" {
+  description = "npm package of the release when installing from the registry"
+  type        = string
+  default     = "furrow"
+}
+
+variable "furrow_artifact_s3_uri" {
+  description = "s3://bucket/key of a release tarball (terraform/scripts/build-release.sh); empty = install from the npm registry"
+  type        = string
+  default     = ""
+}
+
+variable "furrow_artifact_sha256" {
+  description = "SHA-256 of the tarball at furrow_artifact_s3_uri"
+  type        = string
+  default     = ""
+}
+
+variable "config_overrides" {
+  description = "Fields deep-merged into this app's section of the rendered pipeline config, e.g. { logLevel = \"debug\" }"
+  type        = any
+  default     = {}
+}
+
+variable "iam_permissions_boundary" {
+  description = "Permissions boundary ARN for the IAM role; empty = none"
+  type        = string
+  default     = ""
+}
+
+variable "tags" {
+  description = "Tags to add to every resource"
+  type        = map(string)
+  default     = {}
+}
