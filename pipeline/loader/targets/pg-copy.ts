@@ -61,8 +61,10 @@ class CopyFromStdin {
     this.rows = m ? Number(m[1]) : (msg.rowCount ?? 0);
   }
 
+  /** Terminal: pg stops routing messages to a query once the server reported an error (its ReadyForQuery included). */
   handleError(err: Error): void {
     if (!this.failed) this.error = err;
+    this.reject(this.error ?? err);
   }
 
   handleReadyForQuery(): void {
