@@ -5,13 +5,14 @@ import { BatchOperations } from './operations/batch';
 import { ItemOperations } from './operations/items';
 import { ReadOperations } from './operations/reads';
 import { TableOperations } from './operations/tables';
+import { TransactionOperations } from './operations/transactions';
 import { checkMemberTypes } from './requests';
 
 type Handler = (input: Record<string, unknown>) => unknown;
 
 /**
  * DynamoDB (JSON 1.0, `X-Amz-Target: DynamoDB_20120810.<Op>`): tables, items, conditional writes, the
- * expression language, Query/Scan pagination and batches, in memory with an optional journal. Every
+ * expression language, Query/Scan pagination, batches and transactions, in memory with an optional journal. Every
  * operation runs synchronously to completion, so two conditional writes to one item can never both win.
  */
 export class DynamoDbService implements JsonService {
@@ -25,6 +26,7 @@ export class DynamoDbService implements JsonService {
     const items = new ItemOperations(this.db);
     const reads = new ReadOperations(this.db);
     const batch = new BatchOperations(this.db);
+    const transactions = new TransactionOperations(this.db);
     this.operations = {
       CreateTable: (i) => tables.createTable(i),
       DescribeTable: (i) => tables.describeTable(i),
@@ -44,6 +46,8 @@ export class DynamoDbService implements JsonService {
       Scan: (i) => reads.scan(i),
       BatchWriteItem: (i) => batch.batchWriteItem(i),
       BatchGetItem: (i) => batch.batchGetItem(i),
+      TransactWriteItems: (i) => transactions.transactWriteItems(i),
+      TransactGetItems: (i) => transactions.transactGetItems(i),
     };
   }
 

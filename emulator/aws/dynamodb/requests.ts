@@ -198,6 +198,8 @@ const MEMBER_TYPES: Record<string, MemberType> = {
   TagKeys: 'array',
   AttributesToGet: 'array',
   Keys: 'array',
+  TransactItems: 'array',
+  ClientRequestToken: 'string',
 };
 
 function jsonType(v: unknown): MemberType | 'null' {

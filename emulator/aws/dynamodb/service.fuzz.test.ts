@@ -25,6 +25,8 @@ const OPERATIONS = [
   'BatchGetItem',
   'UpdateTimeToLive',
   'TagResource',
+  'TransactWriteItems',
+  'TransactGetItems',
 ];
 
 const tokens = fc.constantFrom(
@@ -132,6 +134,30 @@ const input = fc.record(
     KeyConditions: typed(legacyConditions),
     QueryFilter: typed(legacyConditions),
     ScanFilter: typed(legacyConditions),
+    TransactItems: typed(
+      fc.array(
+        fc.oneof(
+          ...(['Put', 'Update', 'Delete', 'ConditionCheck', 'Get'] as const).map((kind) =>
+            fc.record({
+              [kind]: fc.record(
+                {
+                  TableName: tableName,
+                  Key: member(itemLike),
+                  Item: member(itemLike),
+                  UpdateExpression: member(expression),
+                  ConditionExpression: member(expression),
+                  ProjectionExpression: member(expression),
+                  ExpressionAttributeValues: member(fc.dictionary(fc.constantFrom(':v', ':w'), attributeValue)),
+                },
+                { requiredKeys: ['TableName'] },
+              ),
+            }),
+          ),
+          fc.jsonValue({ maxDepth: 2 }),
+        ),
+        { maxLength: 3 },
+      ),
+    ),
     ConditionalOperator: typed(fc.constantFrom('AND', 'OR', 'X')),
     ResourceArn: member(fc.constantFrom('arn:aws:dynamodb:us-east-1:000000000000:table/fuzz', 'arn:x', '')),
   },
