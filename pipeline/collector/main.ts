@@ -149,5 +149,7 @@ export const command: Command = {
       process.once('SIGINT', stop);
     });
     process.exitCode = lost > 0 ? 1 : 0;
+    // Everything is flushed and closed; don't let a stray handle keep a stopped collector alive.
+    setTimeout(() => process.exit(), 2000).unref();
   },
 };
