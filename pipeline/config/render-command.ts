@@ -68,8 +68,7 @@ export const command: Command = {
       if (read.unknown.length) process.stderr.write(`furrow config render: ignoring unknown outputs: ${read.unknown.join(', ')}\n`);
     } else if (target === 'aws') throw new Error('--outputs FILE is required for --target aws (terraform output -json > FILE)');
     const config = renderPipelineConfig(target as RenderTarget, outputs, { app: values.app as never });
-    if (!values['no-validate'])
-      for (const check of await validateRendered(config)) if (!check.validated) process.stderr.write(`furrow config render: ${check.note}\n`);
+    if (!values['no-validate']) validateRendered(config);
     const text = JSON.stringify(config, null, 2) + '\n';
     if (!values.out) {
       process.stdout.write(text);

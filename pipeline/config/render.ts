@@ -9,13 +9,12 @@
  * exports after reading them from Secrets Manager. The emulator target is the same document with loopback
  * endpoints and Furrow's default names.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { collectorConfig } from '../collector/config';
 import { enrichConfig } from '../enrich/config';
 import { parseResolverConfig } from '../iglu/resolver-config';
 import { CORE_SCHEMAS_PATH } from '../iglu/repositories';
 import { igluServerSection } from '../iglu/server/config';
+import { loaderConfig } from '../loader/config';
 import { s3LoaderConfig } from '../s3-loader/config';
 import { transformerConfig } from '../transformer/config';
 import { ConfigError, DEFAULT_NAMES, parsePipelineConfig, type PipelineConfig } from './index';
@@ -384,23 +383,15 @@ export function placeholders(value: unknown, out = new Map<string, boolean>()): 
   return out;
 }
 
-export interface SectionCheck {
-  app: RenderApp;
-  /** false when the app's schema does not exist in this checkout (the section is then written unchecked). */
-  validated: boolean;
-  note?: string;
-}
-
-const LOADER_CONFIG = new URL('../loader/config.ts', import.meta.url);
-
 /**
  * Validate the rendered sections with the apps' own config functions, after substituting `env` (default: a
  * stand-in value for every placeholder, so a config can be checked where the secrets are not available).
+ * Returns the apps whose sections were checked; throws the app's ConfigError naming the field otherwise.
  */
-export async function validateRendered(config: Json, env?: NodeJS.ProcessEnv): Promise<SectionCheck[]> {
+export function validateRendered(config: Json, env?: NodeJS.ProcessEnv): RenderApp[] {
   const stand = env ?? Object.fromEntries([...placeholders(config).keys()].map((k) => [k, '00000000-0000-4000-8000-000000000000']));
   const pipeline = parsePipelineConfig(JSON.stringify(config), 'rendered config', stand);
-  const checks: SectionCheck[] = [];
+  const checked: RenderApp[] = [];
   const present = (app: RenderApp) => {
     const [top, sub] = sectionPath(app);
     const v = pipeline[top!];
@@ -428,24 +419,13 @@ export async function validateRendered(config: Json, env?: NodeJS.ProcessEnv): P
       case 'transformer':
         transformerConfig(pipeline);
         break;
-      case 'loader': {
-        // The loader is being written alongside this renderer; validate with its schema once it exists.
-        if (!existsSync(fileURLToPath(LOADER_CONFIG))) {
-          checks.push({ app, validated: false, note: 'pipeline/loader/config.ts does not exist yet: the loader section is not validated' });
-          continue;
-        }
-        const { loaderConfig } = (await import(LOADER_CONFIG.href)) as { loaderConfig?: (p: PipelineConfig) => unknown };
-        if (typeof loaderConfig !== 'function') {
-          checks.push({ app, validated: false, note: 'pipeline/loader/config.ts exports no loaderConfig(pipeline): the loader section is not validated' });
-          continue;
-        }
+      case 'loader':
         loaderConfig(pipeline);
         break;
-      }
     }
-    checks.push({ app, validated: true });
+    checked.push(app);
   }
-  return checks;
+  return checked;
 }
 
 export function isRenderApp(name: string): name is RenderApp {
