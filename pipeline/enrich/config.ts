@@ -7,6 +7,11 @@ import { ConfigError, section, type PipelineConfig } from '../config/index';
 import { ENRICHED_FIELDS, type FieldName } from '../core/enriched-event';
 
 export interface EnrichConfig {
+  /** `/health` and `/metrics` (0 = any free port). */
+  host: string;
+  port: number;
+  /** Unhealthy when the slowest shard is this far behind (Snowplow: healthProbe.unhealthyLatency 2 min). */
+  unhealthyLatencyMs: number;
   /** KCL application name = DynamoDB lease table. */
   applicationName: string;
   /** Where a brand-new application starts reading the raw stream. */
@@ -47,6 +52,9 @@ export const ENRICH_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 0 },
+    unhealthyLatencyMs: { type: 'integer', minimum: 1, default: 120_000 },
     applicationName: { type: 'string', minLength: 1, default: 'furrow-enrich' },
     initialPosition: { enum: ['TRIM_HORIZON', 'LATEST'], default: 'TRIM_HORIZON' },
     partitionKey: { type: 'string', default: '' },

@@ -63,6 +63,12 @@ describe('furrow enrich', () => {
         'schema_violations',
       ]);
       expect(running.processor.counters).toMatchObject({ records: 4, good: 3, bad: 2 });
+      const health = await fetch(`http://127.0.0.1:${running.port}/health`);
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { healthy: boolean }).healthy).toBe(true);
+      const metrics = await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text();
+      expect(metrics).toMatch(/^furrow_enrich_good_total 3$/m);
+      expect(metrics).toMatch(/^furrow_enrich_bad_rows\{type="schema_violations"\} 1$/m);
     } finally {
       await running.stop();
     }

@@ -4,8 +4,6 @@
  * `enriched` and `bad-1`. SIGTERM/SIGINT: stop reading, let in-flight batches finish and checkpoint,
  * flush the producers, exit.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import type { Command } from '../cli';
@@ -17,9 +15,11 @@ import { defaultResolverConfig, resolverFromConfig, resolverFromFile } from '../
 import { dynamoDbClient, kinesisClient } from '../streams/aws-clients';
 import { KinesisConsumer } from '../streams/kinesis-consumer';
 import { KinesisProducer } from '../streams/kinesis-producer';
+import { FURROW_VERSION, startAppServer, untilSignal } from '../runtime/index';
 import { enrichConfig, partitionKeyField, type EnrichConfig } from './config';
 import { ENRICHMENT_ORDER, EnrichmentRegistry } from './enrichments/registry';
 import { igluClientValidator } from './iglu-adapter';
+import { enrichMetrics } from './metrics';
 import { defaultSettings } from './pipeline';
 import { EnrichProcessor } from './processor';
 import { BUILTIN_STEPS } from './steps/builtins';
@@ -32,18 +32,17 @@ Shards are shared between instances through a DynamoDB lease table (enrich.appli
 
 Options:
   --config FILE   pipeline config (JSON): shared aws/streams sections and an "enrich" section
-  -h, --help      this text`;
+  --port PORT     override enrich.port (/health and /metrics; 0 picks a free port)
+  -h, --help      this text
 
-export const ENRICH_VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-})();
+Signals: SIGTERM/SIGINT stop reading, finish and checkpoint the batches in flight, flush the producers.`;
+
+export const ENRICH_VERSION = FURROW_VERSION;
 
 export interface RunningEnrich {
   config: EnrichConfig;
+  /** Port of `/health` and `/metrics`. */
+  port: number;
   processor: EnrichProcessor;
   consumer: KinesisConsumer;
   good: KinesisProducer;
@@ -57,8 +56,9 @@ function igluClient(c: EnrichConfig): IgluClient {
   return new IgluClient(resolverFromConfig(c.resolver));
 }
 
-export async function startEnrich(pipeline: PipelineConfig, opts: { logger?: Logger } = {}): Promise<RunningEnrich> {
+export async function startEnrich(pipeline: PipelineConfig, opts: { logger?: Logger; port?: number } = {}): Promise<RunningEnrich> {
   const config = enrichConfig(pipeline);
+  if (opts.port !== undefined) config.port = opts.port;
   const logger = opts.logger ?? pino({ name: 'furrow-enrich', level: config.logLevel });
   const names = config.enrichments.map((e) => String((e as { schema?: unknown }).schema ?? '').split('/')[1] ?? '?');
   const known = names.filter((n) => (ENRICHMENT_ORDER as readonly string[]).includes(n));
@@ -116,8 +116,22 @@ export async function startEnrich(pipeline: PipelineConfig, opts: { logger?: Log
     log,
   });
   await consumer.start();
+  const server = await startAppServer({
+    host: config.host,
+    port: config.port,
+    registry: enrichMetrics(processor, consumer),
+    health: () => {
+      const reasons: string[] = [];
+      if (!good.healthy) reasons.push(`writes to ${good.streamName} failing`);
+      if (!bad.healthy) reasons.push(`writes to ${bad.streamName} failing`);
+      if (processor.waitingForIglu) reasons.push('Iglu unavailable (retrying)');
+      const m = consumer.metrics();
+      if (m.millisBehindLatest > config.unhealthyLatencyMs) reasons.push(`${m.millisBehindLatest} ms behind the raw stream`);
+      return { healthy: reasons.length === 0, reasons, counters: processor.counters, ...m };
+    },
+  });
   logger.info(
-    { input: pipeline.streams.raw, good: good.streamName, bad: bad.streamName, applicationName: config.applicationName, steps: settings.registry.describe() },
+    { port: server.port, input: pipeline.streams.raw, good: good.streamName, bad: bad.streamName, applicationName: config.applicationName, steps: settings.registry.describe() },
     'enrich started',
   );
   let stopping: Promise<void> | null = null;
@@ -125,6 +139,7 @@ export async function startEnrich(pipeline: PipelineConfig, opts: { logger?: Log
     (stopping ??= (async () => {
       processor.stop();
       await consumer.stop();
+      await server.close();
       const lost = (await Promise.all([good.close(30_000), bad.close(30_000)])).reduce((a, b) => a + b, 0);
       kinesisIn.destroy();
       kinesisOut.destroy();
@@ -132,23 +147,25 @@ export async function startEnrich(pipeline: PipelineConfig, opts: { logger?: Log
       if (lost) logger.error({ lost }, 'shutdown: records could not be flushed in time');
       logger.info({ counters: processor.counters }, 'enrich stopped');
     })());
-  return { config, processor, consumer, good, bad, stop };
+  return { config, port: server.port, processor, consumer, good, bad, stop };
 }
 
 export const command: Command = {
   summary: 'Snowplow-compatible Enrich (raw stream → enriched TSV + bad rows)',
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true });
+    const { values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+    });
     if (values.help) {
       process.stdout.write(HELP + '\n');
       return;
     }
     if (!values.config) throw new Error('--config FILE is required (see --help)');
-    const running = await startEnrich(loadPipelineConfig(values.config));
-    await new Promise<void>((resolve) => {
-      const stop = () => void running.stop().then(resolve);
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    const running = await startEnrich(loadPipelineConfig(values.config), { port });
+    await untilSignal(() => running.stop());
   },
 };

@@ -62,6 +62,8 @@ export class EnrichProcessor implements RecordProcessor {
   private readonly keyIndex: number;
   private readonly maxBadRowSize: number;
   private readonly stopping = new AbortController();
+  /** Set while a record waits for Iglu to come back (the app reports itself unhealthy meanwhile). */
+  waitingForIglu = false;
 
   constructor(private readonly o: EnrichProcessorOptions) {
     this.keyIndex = o.partitionKey ? FIELD_INDEX[o.partitionKey] : -1;
@@ -108,8 +110,13 @@ export class EnrichProcessor implements RecordProcessor {
       } catch (err) {
         if (!(err instanceof IgluUnavailableError)) throw err;
         this.counters.igluRetries++;
+        this.waitingForIglu = true;
         this.o.log?.('warn', 'Iglu unavailable; retrying the record (no bad row, no checkpoint)', { err: err.message, retryInMs: delay });
-        await this.sleep(delay);
+        try {
+          await this.sleep(delay);
+        } finally {
+          this.waitingForIglu = false;
+        }
         delay = Math.min(delay * 2, max);
       }
     }
