@@ -66,9 +66,9 @@ function walk(value: unknown, path: (string | number)[]): unknown {
   return v;
 }
 
-/** Postgres text cannot hold U+0000 (jsonb refuses `\u0000`); Snowflake stores it. Strip it, nothing else. */
-function stripNul(json: string): string {
-  return json.includes('\\u0000') ? json.replace(/\\u0000/g, '') : json;
+/** Postgres text cannot hold U+0000 (jsonb refuses `\u0000`); Snowflake stores it. Strip it from strings, nothing else. */
+function withoutNul(_key: string, v: unknown): unknown {
+  return typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '') : v;
 }
 
 export class CopyIntoExecutor {
@@ -346,7 +346,7 @@ export class CopyIntoExecutor {
         fail(item);
         continue;
       }
-      const json = stripNul(JSON.stringify(this.record(item.value, item.line, file, projections, targets)));
+      const json = JSON.stringify(this.record(item.value, item.line, file, projections, targets), withoutNul);
       batch.push({ json, line: item.line });
       bytes += json.length;
       if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) await flush();

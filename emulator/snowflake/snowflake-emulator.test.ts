@@ -250,3 +250,48 @@ describe('stages and COPY INTO', () => {
     expect((await failure(db.exec('SELECT * FROM atomic.missing'))).code).toBe('002003');
   });
 });
+
+// The same emulator on the machine's PostgreSQL (`databaseUrl`), in a database of its own.
+for (const adminUrl of process.env.FURROW_TEST_DATABASE_URL ? [process.env.FURROW_TEST_DATABASE_URL] : [])
+  describe('on a real Postgres (databaseUrl)', () => {
+    const dbName = `furrow_sf_${Date.now().toString(36)}_${process.pid}`;
+    let pgsf: RunningSnowflakeEmulator;
+    let conn: SdkConnection;
+    let admin: import('pg').Client;
+
+    beforeAll(async () => {
+      const pg = (await import('pg')).default;
+      admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${dbName}"`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${dbName}`;
+      pgsf = await startSnowflakeEmulator({ port: 0, s3: { endpoint: aws.endpoint }, databaseUrl: url.toString() });
+      conn = await connectSdk(pgsf.url);
+    }, 60_000);
+
+    afterAll(async () => {
+      await conn?.destroy();
+      await pgsf?.stop();
+      await admin?.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => {});
+      await admin?.end();
+    });
+
+    it('runs DDL, binds, transactions and COPY INTO like the PGlite backend', async () => {
+      await conn.exec('CREATE SCHEMA IF NOT EXISTS atomic');
+      await conn.exec('CREATE TABLE atomic.ev (app_id VARCHAR(20), id INTEGER NOT NULL, collector_tstamp TIMESTAMP NOT NULL, ctx ARRAY, load_tstamp TIMESTAMP)');
+      await conn.exec("CREATE STAGE atomic.transformed URL = 's3://stage-bucket/transformed/'");
+      await conn.exec('BEGIN');
+      const copied = await conn.exec<Record<string, unknown>>(
+        "COPY INTO atomic.ev(app_id,id,collector_tstamp,ctx,load_tstamp) FROM (SELECT $1:app_id,$1:id,$1:collector_tstamp,$1:ctx,current_timestamp() FROM @atomic.transformed/run=1/output=good/) FILE_FORMAT = (TYPE = JSON) ON_ERROR = ABORT_STATEMENT",
+      );
+      await conn.exec('INSERT INTO atomic.ev (app_id, id, collector_tstamp) SELECT ?, ?, ?', ['bound', 42, '2024-01-01T00:00:00.123Z']);
+      await conn.exec('COMMIT');
+      expect(copied.map((r) => r.rows_loaded)).toEqual([2, 2]);
+      const rows = await conn.exec<Record<string, any>>('SELECT id, ctx, collector_tstamp FROM atomic.ev ORDER BY id');
+      expect(rows.map((r) => r.ID)).toEqual([1, 2, 3, 4, 42]);
+      expect(rows[0]!.CTX).toEqual([{ a: 1 }]);
+      expect((rows[4]!.COLLECTOR_TSTAMP as Date).getTime()).toBe(Date.parse('2024-01-01T00:00:00.123Z'));
+      expect((await conn.exec("SELECT column_name FROM information_schema.columns WHERE table_name = 'EV' AND table_schema = 'ATOMIC'")).length).toBe(5);
+    });
+  });
