@@ -200,7 +200,7 @@ describe('DynamoDB service robustness', () => {
           expect(err.status).toBeLessThan(500);
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: 1000 },
     );
   });
 });
