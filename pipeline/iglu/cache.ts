@@ -23,9 +23,12 @@ export class LruCache<K, V> {
   get(key: K): Timestamped<V> | undefined {
     const hit = this.map.get(key);
     if (hit === undefined) return undefined;
-    // Re-insert to mark as most recently used (Map keeps insertion order).
-    this.map.delete(key);
-    this.map.set(key, hit);
+    // Re-insert to mark as most recently used (Map keeps insertion order). Recency only matters once
+    // eviction is near, so a roomy cache skips the reordering on its hot path.
+    if (this.map.size >= this.capacity * 0.9) {
+      this.map.delete(key);
+      this.map.set(key, hit);
+    }
     return hit;
   }
 

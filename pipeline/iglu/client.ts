@@ -21,7 +21,7 @@ import {
 import type { ClientErrorJson } from './errors';
 import { Resolver, type ResolvedSchema, type SchemaListLookup, type SchemaLookup } from './resolver';
 import { resolverFromConfig, defaultResolverConfig } from './resolver-config';
-import { SchemaValidator } from './validator';
+import { SchemaValidator, type CompiledSchema } from './validator';
 
 export type SchemaViolation =
   | { json: unknown; error: IgluParseCode }
@@ -61,6 +61,7 @@ export interface WrapperValidation {
 
 export class IgluClient {
   readonly validator: SchemaValidator;
+  private readonly bySchema = new WeakMap<ResolvedSchema, { validatedWith: string; compiled: CompiledSchema }>();
 
   constructor(
     readonly resolver: Resolver,
@@ -109,8 +110,15 @@ export class IgluClient {
   }
 
   private check(resolved: ResolvedSchema, schema: string, data: unknown): EntityValidation {
-    const validatedWith = resolved.supersededBy ? schemaKeyToUri({ ...resolved.key, version: resolved.supersededBy }) : resolved.uri;
-    const compiled = this.validator.compile(validatedWith, resolved.schema);
+    // The resolver hands out the same object while it is cached: remember its validator by identity,
+    // skipping the validator's LRU on the hot path (a refreshed schema is a new object, compiled again).
+    let hit = this.bySchema.get(resolved);
+    if (!hit) {
+      const validatedWith = resolved.supersededBy ? schemaKeyToUri({ ...resolved.key, version: resolved.supersededBy }) : resolved.uri;
+      hit = { validatedWith, compiled: this.validator.compile(validatedWith, resolved.schema) };
+      this.bySchema.set(resolved, hit);
+    }
+    const { validatedWith, compiled } = hit;
     if (!compiled.ok)
       return { ok: false, kind: 'ValidationError', key: resolved.key, violation: { schemaKey: schema, error: { error: 'ValidationError', schemaIssues: compiled.issues } } };
     const reports = compiled.validate(data);
@@ -122,7 +130,9 @@ export class IgluClient {
         key: resolved.key,
         violation: { schemaKey: schema, error: { error: 'ValidationError', dataReports: reports, ...(supersededBy ? { supersededBy } : {}) } },
       };
-    return { ok: true, key: resolved.key, schema, data, validatedWith, ...(supersededBy ? { supersededBy } : {}) };
+    const valid: ValidEntity = { ok: true, key: resolved.key, schema, data, validatedWith };
+    if (supersededBy) valid.supersededBy = supersededBy;
+    return valid;
   }
 
   /** `co`/`cx` payload: a `contexts` 1-0-* wrapper whose data is an array of entities. */
