@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { addNumbers, compareNumbers, normalizeNumber, numberSizeBytes } from './numbers';
+import { addNumbers, compareDecimal, compareNumbers, normalizeNumber, numberSizeBytes, parseDecimal } from './numbers';
 
 describe('DynamoDB numbers', () => {
   it('normalizes like AWS: leading/trailing zeros, exponents, negative zero', () => {
@@ -48,6 +48,17 @@ describe('DynamoDB numbers', () => {
       fc.property(fc.bigInt({ min: -(10n ** 37n), max: 10n ** 37n }), fc.bigInt({ min: -(10n ** 37n), max: 10n ** 37n }), (a, b) => {
         expect(addNumbers(a.toString(), b.toString())).toBe((a + b).toString());
         expect(Math.sign(compareNumbers(a.toString(), b.toString()))).toBe(a === b ? 0 : a < b ? -1 : 1);
+      }),
+    );
+  });
+
+  it('property: the parse-free ordering of normalized strings equals exact decimal ordering', () => {
+    const decimal = fc
+      .tuple(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.integer({ min: -25, max: 25 }))
+      .map(([coef, exp]) => normalizeNumber(`${coef}e${exp}`));
+    fc.assert(
+      fc.property(decimal, decimal, (a, b) => {
+        expect(Math.sign(compareNumbers(a, b))).toBe(Math.sign(compareDecimal(parseDecimal(a)!, parseDecimal(b)!)));
       }),
     );
   });

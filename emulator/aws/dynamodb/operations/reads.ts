@@ -1,7 +1,6 @@
 import { AwsError, validation } from '../../errors';
 import type { Item } from '../attribute-values';
-import type { Table } from '../database';
-import type { Database } from '../database';
+import type { Database, Table } from '../database';
 import type { Condition, Operand } from '../expressions/ast';
 import { evaluateCondition, project } from '../expressions/evaluate';
 import { analyzeKeyCondition } from '../expressions/key-condition';
