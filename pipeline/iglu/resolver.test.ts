@@ -209,7 +209,7 @@ describe('Embedded repositories and resolver-config', () => {
     expect(notIglu).toMatchObject({ ok: false, kind: 'NotIglu', violation: { error: 'INVALID_SCHEMAVER' } });
     const ctx = await client.validateContexts({
       schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1',
-      data: [{ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0', data: [] }, { schema: 'iglu:com.acme/missing/jsonschema/1-0-0', data: {} }],
+      data: [{ schema: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', data: { id: '6c4f2a1e-9b8d-4c7e-a5f3-2e1d0c9b8a7f' } }, { schema: 'iglu:com.acme/missing/jsonschema/1-0-0', data: {} }],
     });
     expect(ctx.entities).toHaveLength(1);
     expect(ctx.violations).toEqual([expect.objectContaining({ schemaKey: 'iglu:com.acme/missing/jsonschema/1-0-0', error: expect.objectContaining({ error: 'ResolutionError' }) })]);
