@@ -25,7 +25,7 @@ import {
 } from '../core/bad-rows-enrich';
 import { ATOMIC_SCHEMA, checkFieldLengths, DEFAULT_LIMITS, fieldLengthMessage, type CompiledLimits } from '../core/atomic-fields';
 import { EnrichedEvent, FIELD_INDEX, formatTstamp } from '../core/enriched-event';
-import { cleanHeaderValue, firstIp, mapParameters, msToTstamp, ParseFailure, type AtomicParseError } from '../core/tracker-protocol';
+import { cleanHeaderValue, firstIp, makeTsvSafe, mapParameters, msToTstamp, ParseFailure, type AtomicParseError } from '../core/tracker-protocol';
 import { adapterFailureType, adapterFor } from './adapters';
 import type { EnrichmentRegistry, StepContext, StepOutput } from './enrichments/registry';
 import type { IgluValidator } from './iglu-client';
@@ -105,7 +105,7 @@ function setupEvent(raw: RawEvent, etlTstamp: string, s: EnrichSettings, errors:
   const v = e.values;
   v[FIELD_INDEX.event_id] = s.uuid();
   // Sanitised (Enrich copies it verbatim): a collector name is trusted text, but the TSV must stay 131 fields.
-  v[FIELD_INDEX.v_collector] = raw.source.name.length ? cleanHeaderValue(raw.source.name).replace(/\s/g, ' ') : null;
+  v[FIELD_INDEX.v_collector] = makeTsvSafe(raw.source.name);
   v[FIELD_INDEX.v_etl] = `${s.processor.artifact}-${s.processor.version}`;
   v[FIELD_INDEX.etl_tstamp] = etlTstamp;
   v[FIELD_INDEX.network_userid] = raw.context.userId;
