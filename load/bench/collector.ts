@@ -192,12 +192,12 @@ async function metricsSum(url: string, name: string): Promise<number> {
 
 export const bench: Bench = async ({ quick }) => {
   const seconds = quick ? 4 : 10;
-  const warmup = quick ? 1 : 3;
+  const warmup = quick ? 3 : 6;
   const connections = 20;
   const body = oneEventBody();
   const notes = [
     `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; shared and noisy machine: autocannon, the collector and the emulator compete for the same cores`,
-    `autocannon ${connections} connections, ${seconds} s per run after a ${warmup} s warm-up; tp2 body ${Buffer.byteLength(body)} B (one page view); GET /i with a ${PIXEL_PATH.length}-char querystring`,
+    `autocannon ${connections} connections, ${seconds} s per measured run after ${warmup} s of warm-up per server and route; tp2 body ${Buffer.byteLength(body)} B (one page view); GET /i with a ${PIXEL_PATH.length}-char querystring`,
   ];
   const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-collector-'));
   try {
@@ -222,17 +222,19 @@ export const bench: Bench = async ({ quick }) => {
     const bareUrl = `http://127.0.0.1:${bare.port}`;
     const rss = new RssWatcher(collector.child.pid!);
 
-    const run = async (url: string, method: 'GET' | 'POST') => {
+    const run = (url: string, method: 'GET' | 'POST', duration: number) => {
       const path = method === 'POST' ? '/com.snowplowanalytics.snowplow/tp2' : PIXEL_PATH;
-      await load(url, { method, path, body: method === 'POST' ? body : undefined, seconds: warmup, connections });
-      return load(url, { method, path, body: method === 'POST' ? body : undefined, seconds, connections });
+      return load(url, { method, path, body: method === 'POST' ? body : undefined, seconds: duration, connections });
     };
+    // Warm both servers on both routes first: V8 needs a few seconds of traffic to optimise the collector's
+    // request path and the SDK's PutRecords serialisation (cold, the first POSTs cost ~10x more CPU).
+    for (const url of [collectorUrl, bareUrl]) for (const method of ['POST', 'GET'] as const) await run(url, method, warmup);
     const results: Record<string, Load> = {};
     // Interleave so both targets see the same drift of the shared machine.
-    results.barePost = await run(bareUrl, 'POST');
-    results.collectorPost = await run(collectorUrl, 'POST');
-    results.bareGet = await run(bareUrl, 'GET');
-    results.collectorGet = await run(collectorUrl, 'GET');
+    results.barePost = await run(bareUrl, 'POST', seconds);
+    results.collectorPost = await run(collectorUrl, 'POST', seconds);
+    results.bareGet = await run(bareUrl, 'GET', seconds);
+    results.collectorGet = await run(collectorUrl, 'GET', seconds);
     const peakRss = rss.peak();
     rss.stop();
 
