@@ -12,6 +12,7 @@ const STAGES: Record<string, () => Promise<Bench>> = {
   emulator: async () => (await import('./bench/emulator')).bench,
   collector: async () => (await import('./bench/collector')).bench,
   enrich: async () => (await import('./bench/enrich')).bench,
+  load: async () => (await import('./bench/load')).bench,
   iglu: async () => (await import('./bench/iglu')).bench,
 };
 

@@ -23,6 +23,8 @@ export interface WindowEvent {
   messageId: string;
   base?: string;
   rows?: number;
+  /** Load duration (columns + copy + manifest), for a loaded window. */
+  ms?: number;
   columnsAdded?: string[];
   reason?: string;
 }
@@ -182,9 +184,10 @@ export class Loader {
         this.log.warn({ messageId: msg.id, base: window.base }, 'window already loaded (found in the manifest): acknowledged without loading');
         this.emit({ outcome: 'already_loaded', messageId: msg.id, base: window.base, columnsAdded: result.columnsAdded });
       } else {
-        this.metrics.loaded(window.message, result.rows, Date.now() - started);
-        this.log.info({ messageId: msg.id, base: window.base, rows: result.rows, columnsAdded: result.columnsAdded, ms: Date.now() - started }, 'window loaded');
-        this.emit({ outcome: 'loaded', messageId: msg.id, base: window.base, rows: result.rows, columnsAdded: result.columnsAdded });
+        const ms = Date.now() - started;
+        this.metrics.loaded(window.message, result.rows, ms);
+        this.log.info({ messageId: msg.id, base: window.base, rows: result.rows, columnsAdded: result.columnsAdded, ms }, 'window loaded');
+        this.emit({ outcome: 'loaded', messageId: msg.id, base: window.base, rows: result.rows, ms, columnsAdded: result.columnsAdded });
       }
     } catch (err) {
       clearInterval(extender);

@@ -1,12 +1,14 @@
 /**
  * Reads a window's wide-row files from S3 (`<base>output=good/…`, gzip or plain, one JSON event per
- * line) one file at a time, so memory holds one file, not the window. Used by the Postgres target,
- * which loads the rows itself (Snowflake reads the same files through its stage).
+ * line) one file at a time, so memory holds one file (the transformer writes a few thousand events per
+ * file), not the window. Used by the Postgres target, which loads the rows itself (Snowflake reads the
+ * same files through its stage).
  */
-import { createGunzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+
+const gunzipAsync = promisify(gunzip);
 
 export class WideRowFileError extends Error {
   constructor(message: string) {
@@ -28,47 +30,41 @@ export async function listWindowFiles(s3: S3Client, bucket: string, prefix: stri
 
 /** Every event of the window as a parsed JSON object, file by file, line by line. */
 export async function* readWindowRows(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<Record<string, unknown>> {
-  for (const key of await listWindowFiles(s3, bucket, prefix)) {
-    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    let stream = r.Body as Readable;
+  const keys = await listWindowFiles(s3, bucket, prefix);
+  // fetch the next file while this one is parsed
+  const fetch = (key: string) =>
+    s3
+      .send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+      .then(async (r) => Buffer.from(await r.Body!.transformToByteArray()))
+      .catch((err: Error) => {
+        throw new WideRowFileError(`s3://${bucket}/${key}: ${err.message}`);
+      });
+  let next = keys.length ? fetch(keys[0]!) : null;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    let body = await next!;
+    next = k + 1 < keys.length ? fetch(keys[k + 1]!) : null;
+    next?.catch(() => {}); // surfaced when awaited
     // gzip is told by its magic bytes (the transformer names files .txt.gz, but do not trust names)
-    const first: Buffer[] = [];
-    const iterator = stream[Symbol.asyncIterator]();
-    const head = await iterator.next();
-    if (head.done) continue;
-    first.push(Buffer.from(head.value as Uint8Array));
-    const rest = Readable.from(
-      (async function* () {
-        yield first[0]!;
-        for (;;) {
-          const n = await iterator.next();
-          if (n.done) return;
-          yield Buffer.from(n.value as Uint8Array);
-        }
-      })(),
-    );
-    stream = first[0]![0] === 0x1f && first[0]![1] === 0x8b ? rest.pipe(createGunzip()) : rest;
-    let lineNo = 0;
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    try {
-      for await (const line of lines) {
-        lineNo++;
-        if (line.trim() === '') continue;
-        let row: unknown;
-        try {
-          row = JSON.parse(line);
-        } catch (err) {
-          throw new WideRowFileError(`s3://${bucket}/${key} line ${lineNo}: not JSON (${(err as Error).message})`);
-        }
-        if (!row || typeof row !== 'object' || Array.isArray(row)) throw new WideRowFileError(`s3://${bucket}/${key} line ${lineNo}: not a JSON object`);
-        yield row as Record<string, unknown>;
+    if (body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b) {
+      try {
+        body = await gunzipAsync(body);
+      } catch (err) {
+        throw new WideRowFileError(`s3://${bucket}/${key}: not valid gzip (${(err as Error).message})`);
       }
-    } catch (err) {
-      if (err instanceof WideRowFileError) throw err;
-      throw new WideRowFileError(`s3://${bucket}/${key}: ${(err as Error).message}`);
-    } finally {
-      lines.close();
-      stream.destroy();
+    }
+    const lines = body.toString('utf8').split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.trim() === '') continue;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch (err) {
+        throw new WideRowFileError(`s3://${bucket}/${key} line ${i + 1}: not JSON (${(err as Error).message})`);
+      }
+      if (!row || typeof row !== 'object' || Array.isArray(row)) throw new WideRowFileError(`s3://${bucket}/${key} line ${i + 1}: not a JSON object`);
+      yield row as Record<string, unknown>;
     }
   }
 }
