@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -42,12 +42,17 @@ interface Run {
   getRecords: number;
   getSeconds: number;
   throttled: number;
+  /** CPU the server process used (ms) during each phase, when /proc is there to tell. */
+  putCpuMs?: number;
+  getCpuMs?: number;
 }
 
 export const bench: Bench = async ({ quick }) => {
   const oursBatches = quick ? 40 : 200; // 20k / 100k records
   const localBatches = quick ? 4 : 10; // kinesis-local slows down as a stream fills: keep its work bounded
   const notes: string[] = [`${cpus().length} cores, node ${process.version}; ${RECORD_BYTES} B records, PutRecords batches of ${BATCH}, ${SHARDS} shards`];
+  const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+  notes.push(`load average at start: ${load()} (other work on the machine slows both emulators)`);
 
   const ours = await startOurs();
   let oursRun: Run;
@@ -67,6 +72,12 @@ export const bench: Bench = async ({ quick }) => {
     await stop(local.child);
   }
 
+  notes.push(`load average at end: ${load()}`);
+  const perK = (cpu: number | undefined, n: number) => (cpu === undefined ? 'n/a' : `${((cpu * 1000) / n).toFixed(1)} ms`);
+  notes.push(
+    `server CPU per 1,000 records: furrow put ${perK(oursRun.putCpuMs, oursRun.putRecords)}, get ${perK(oursRun.getCpuMs, oursRun.getRecords)}; ` +
+      `kinesis-local put ${perK(localRun.putCpuMs, localRun.putRecords)}, get ${perK(localRun.getCpuMs, localRun.getRecords)}`,
+  );
   const putOurs = oursRun.putRecords / oursRun.putSeconds;
   const putLocal = localRun.putRecords / localRun.putSeconds;
   const getOurs = oursRun.getRecords / oursRun.getSeconds;
@@ -130,9 +141,11 @@ async function measure(t: Target, opts: { batches: number; concurrency: number; 
       return ok;
     };
     const warm = opts.warmupBatches ? await put(opts.warmupBatches) : 0;
+    const c0 = cpuMs(t.child);
     const t0 = performance.now();
     const putRecords = await put(opts.batches);
     const putSeconds = (performance.now() - t0) / 1000;
+    const c1 = cpuMs(t.child);
 
     const { Shards } = await client.send(new ListShardsCommand({ StreamName: stream }));
     const t1 = performance.now();
@@ -151,11 +164,23 @@ async function measure(t: Target, opts: { batches: number; concurrency: number; 
       }),
     );
     const getSeconds = (performance.now() - t1) / 1000;
+    const c2 = cpuMs(t.child);
     const getRecords = counts.reduce((a, b) => a + b, 0);
     if (getRecords !== putRecords + warm) throw new Error(`${t.name}: put ${putRecords + warm} records but read back ${getRecords}`);
-    return { putRecords, putSeconds, getRecords, getSeconds, throttled };
+    const diff = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a);
+    return { putRecords, putSeconds, getRecords, getSeconds, throttled, putCpuMs: diff(c0, c1), getCpuMs: diff(c1, c2) };
   } finally {
     client.destroy();
+  }
+}
+
+/** User + system CPU time of a child process in ms (Linux /proc), or undefined elsewhere. */
+function cpuMs(child: ChildProcess): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, 100 per second on Linux
+  } catch {
+    return undefined;
   }
 }
 

@@ -14,6 +14,7 @@ import {
   toHex32,
   type StreamMode,
 } from './model';
+import type { HotBudget } from './log';
 import { Checks, HASH_KEY, SEQUENCE_NUMBER, SHARD_ID, STREAM_ARN, STREAM_NAME, typeError } from './validate';
 
 export interface KinesisOptions {
@@ -25,6 +26,13 @@ export interface KinesisOptions {
   createDelayMs?: number;
   /** Open shards allowed across the account (AWS's default quota is 500 in most regions). */
   shardLimit?: number;
+  /**
+   * Bytes of each shard's newest records kept as ready-to-send objects (default 64 MiB); older records move off
+   * the JS heap and are rebuilt when read. Tests set it tiny to exercise both tiers.
+   */
+  hotBytesPerShard?: number;
+  /** The same bound across all shards together (default 512 MiB), well under V8's heap limit. */
+  hotBytesTotal?: number;
 }
 
 /** What the journal holds: one line per acknowledged mutation (or a snapshot after compaction). */
@@ -74,6 +82,7 @@ export class KinesisService implements JsonService {
   private readonly strict: boolean;
   private readonly createDelayMs: number;
   private readonly shardLimit: number;
+  private readonly hotBudget: HotBudget;
   private readonly ops: Record<string, (input: Record<string, unknown>) => unknown>;
 
   constructor(
@@ -84,6 +93,7 @@ export class KinesisService implements JsonService {
     this.strict = options.strict ?? false;
     this.createDelayMs = options.createDelayMs ?? 0;
     this.shardLimit = options.shardLimit ?? 500;
+    this.hotBudget = { perShard: options.hotBytesPerShard ?? 64 * MIB, total: options.hotBytesTotal ?? 512 * MIB, used: 0 };
     this.ops = {
       CreateStream: (i) => this.createStream(i),
       DeleteStream: (i) => this.deleteStream(i),
@@ -160,7 +170,7 @@ export class KinesisService implements JsonService {
   }
 
   private applyCreate(rec: Extract<JournalRecord, { t: 'create' }>): Stream {
-    const s = new Stream(rec.name, this.arnOf(rec.name), rec.at, rec.mode, rec.activeAt);
+    const s = new Stream(rec.name, this.arnOf(rec.name), rec.at, rec.mode, rec.activeAt, this.hotBudget);
     for (const [lo, hi] of evenRanges(rec.shards)) s.addShard(lo, hi, rec.at);
     s.refreshOpen();
     s.lastArrival = rec.at;
@@ -174,7 +184,7 @@ export class KinesisService implements JsonService {
     c.bool('EnforceConsumerDeletion');
     const s = this.resolveStream(c, input);
     this.log({ t: 'delete', name: s.name });
-    this.streams.delete(s.name);
+    this.dropStream(s);
     return {};
   }
 
@@ -429,7 +439,7 @@ export class KinesisService implements JsonService {
     const counter = s.counter++;
     const seq = shard.seqOf(counter);
     if (this.journal) this.journal.append({ t: 'put', name: s.name, r: [[shard.index, seq, at, data as string, key!]] });
-    shard.log.push(counter, at, data as string, key!);
+    shard.log.push(counter, { SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: data as string, PartitionKey: key! });
     s.maybeTrim(now);
     return { ShardId: shard.id, SequenceNumber: seq, EncryptionType: 'NONE' };
   }
@@ -510,7 +520,7 @@ export class KinesisService implements JsonService {
       const e = entries[i]!;
       const counter = s.counter++;
       const seq = shard.seqOf(counter);
-      shard.log.push(counter, at, e.Data as string, e.PartitionKey as string);
+      shard.log.push(counter, { SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: e.Data as string, PartitionKey: e.PartitionKey as string });
       if (journaled) journaled.push([shard.index, seq, at, e.Data as string, e.PartitionKey as string]);
       out[i] = { SequenceNumber: seq, ShardId: shard.id };
     }
@@ -759,6 +769,11 @@ export class KinesisService implements JsonService {
     return s;
   }
 
+  private dropStream(s: Stream): void {
+    for (const sh of s.shards) sh.log.release();
+    this.streams.delete(s.name);
+  }
+
   private streamNotFound(name: string): AwsError {
     return new AwsError('ResourceNotFoundException', `Stream ${name} under account ${this.ctx.accountId} not found.`, 400);
   }
@@ -794,7 +809,7 @@ export class KinesisService implements JsonService {
     if (!s) return;
     switch (rec.t) {
       case 'delete':
-        this.streams.delete(rec.name);
+        this.dropStream(s);
         break;
       case 'put':
         for (const [idx, seq, at, data, key] of rec.r) {
@@ -802,7 +817,7 @@ export class KinesisService implements JsonService {
           if (!shard) continue;
           const d = decodeSeq(seq);
           if (!d) continue;
-          shard.log.push(d.counter, at, data, key);
+          shard.log.push(d.counter, { SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: data, PartitionKey: key });
           if (d.counter >= s.counter) s.counter = d.counter + 1;
           if (at * 1000 > s.lastArrival) s.lastArrival = Math.round(at * 1000);
         }
@@ -824,13 +839,13 @@ export class KinesisService implements JsonService {
   }
 
   private applySnapshot(rec: Extract<JournalRecord, { t: 'snapshot' }>): void {
-    const s = new Stream(rec.name, this.arnOf(rec.name), rec.createdAt, rec.mode, rec.activeAt);
+    const s = new Stream(rec.name, this.arnOf(rec.name), rec.createdAt, rec.mode, rec.activeAt, this.hotBudget);
     s.counter = rec.counter;
     s.retentionHours = rec.retentionHours;
     s.lastArrival = rec.lastArrival;
     for (const [k, v] of Object.entries(rec.tags)) s.tags.set(k, v);
     rec.shards.forEach((sh, i) => {
-      const shard = new Shard(i, shardIdOf(i), BigInt(sh.hs), BigInt(sh.he), sh.ss, sh.ca, s.seqPrefix, sh.p, sh.ap);
+      const shard = new Shard(i, shardIdOf(i), BigInt(sh.hs), BigInt(sh.he), sh.ss, sh.ca, s.seqPrefix, this.hotBudget, sh.p, sh.ap);
       shard.endSeq = sh.es;
       shard.closedAt = sh.cl;
       shard.log.base = sh.base;

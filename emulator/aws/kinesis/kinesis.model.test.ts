@@ -217,7 +217,8 @@ describe('kinesis model', () => {
   let client: KinesisClient;
   let run = 0;
   beforeAll(async () => {
-    emu = await startEmulator({ port: 0 });
+    // A tiny hot tier, so records keep moving off-heap and reads span both tiers.
+    emu = await startEmulator({ port: 0, kinesis: { hotBytesPerShard: 200 } });
     client = kinesisClient(emulatorSettings(emu.endpoint, { maxAttempts: 1 }));
   });
   afterAll(async () => {

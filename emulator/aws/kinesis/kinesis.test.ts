@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   AddTagsToStreamCommand,
   CreateStreamCommand,
@@ -525,7 +526,7 @@ describe('kinesis: persistence', () => {
   it('keeps every acknowledged write across restarts on the same data dir (raw journal and compacted)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'furrow-kinesis-'));
     const open = async () => {
-      const emu = await startEmulator({ port: 0, dataDir: dir });
+      const emu = await startEmulator({ port: 0, dataDir: dir, kinesis: { hotBytesPerShard: 100 } });
       return { emu, client: kinesisClient(emulatorSettings(emu.endpoint, { maxAttempts: 1 })) };
     };
     const readAll = async (client: KinesisClient, stream: string) => {
@@ -575,5 +576,50 @@ describe('kinesis: persistence', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('kinesis: request fuzz', () => {
+  it('answers any JSON object for any operation with a result or an AWS error, never a crash', async () => {
+    const { KinesisService } = await import('./index');
+    const { AwsError } = await import('../errors');
+    const ctx = { region: 'us-east-1', accountId: '000000000000', endpoint: () => '', journal: () => null, now: () => Date.now() };
+    const k = new KinesisService(ctx, { strict: true });
+    const ops = [
+      'CreateStream', 'DeleteStream', 'DescribeStream', 'DescribeStreamSummary', 'ListStreams', 'ListShards', 'PutRecord', 'PutRecords',
+      'GetShardIterator', 'GetRecords', 'SplitShard', 'MergeShards', 'IncreaseStreamRetentionPeriod', 'DecreaseStreamRetentionPeriod',
+      'AddTagsToStream', 'RemoveTagsFromStream', 'ListTagsForStream', 'DescribeLimits', 'ListStreamConsumers', 'Nope',
+    ];
+    const members = [
+      'StreamName', 'StreamARN', 'ShardCount', 'StreamModeDetails', 'Tags', 'TagKeys', 'Limit', 'ExclusiveStartShardId', 'ExclusiveStartStreamName',
+      'NextToken', 'MaxResults', 'ShardFilter', 'StreamCreationTimestamp', 'Records', 'Data', 'PartitionKey', 'ExplicitHashKey',
+      'SequenceNumberForOrdering', 'ShardId', 'ShardIteratorType', 'StartingSequenceNumber', 'Timestamp', 'ShardIterator', 'ShardToSplit',
+      'NewStartingHashKey', 'ShardToMerge', 'AdjacentShardToMerge', 'RetentionPeriodHours', 'EnforceConsumerDeletion', 'Type',
+    ];
+    k.handle('CreateStream', { StreamName: 'fuzz', ShardCount: 2 }, null as never);
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom('fuzz', 'shardId-000000000000', 'shardId-000000000001', 'TRIM_HORIZON', 'AT_TIMESTAMP', 'AFTER_SHARD_ID', 'PROVISIONED', 'eA==', '0', '340282366920938463463374607431768211456', ARN('fuzz'), 'arn:aws:kinesis:eu-west-1:000000000000:stream/fuzz'),
+        fc.string(),
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(fc.constantFrom(...members), tie('v'), { maxKeys: 4 }),
+      ),
+    })).v;
+    await fc.assert(
+      fc.property(fc.constantFrom(...ops), fc.dictionary(fc.constantFrom(...members), value, { maxKeys: 6 }), (op, input) => {
+        try {
+          k.handle(op, input, null as never);
+        } catch (err) {
+          if (!(err instanceof AwsError)) throw err;
+          expect(err.status).toBe(400);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -1,31 +1,61 @@
 /**
- * One shard's records, stored column-wise off the JS heap: sequence counters and arrival times in typed arrays,
- * data (the base64 text the producer sent) and partition keys in append-only Buffer chunks. Nothing per record
- * lives on the V8 heap, so keeping millions of records costs the garbage collector nothing; a read turns a range
- * back into GetRecords' wire objects.
+ * One shard's records in two tiers. Sequence counters, arrival times and sizes of every record sit in typed
+ * arrays (binary search, size limits). The newest records ("hot") are kept as the very objects GetRecords
+ * returns, so a consumer near the tip gets a plain slice with no copying. Once the hot tier passes its byte
+ * budget, its oldest records are demoted in bulk to the cold tier: data and partition key copied into
+ * append-only Buffer chunks off the JS heap. A read of cold records builds their objects again. This keeps the
+ * hot path as cheap as plain arrays while millions of records neither strain the garbage collector nor reach
+ * V8's heap limit.
  */
 const MIN_CHUNK = 64 * 1024;
 const MAX_CHUNK = 8 * 1024 * 1024;
+
+/** One record in GetRecords' wire shape. `Data` is the base64 text the producer sent (GetRecords returns base64 anyway). */
+export interface StoredRecord {
+  SequenceNumber: string;
+  /** Epoch seconds with millisecond fraction, as the JSON 1.1 protocol sends timestamps. */
+  ApproximateArrivalTimestamp: number;
+  Data: string;
+  PartitionKey: string;
+}
+
+/** Hot bytes across every shard of the service, so many shards together stay under one bound. */
+export interface HotBudget {
+  /** Per-shard bound (bytes of base64 data + keys kept as objects). */
+  perShard: number;
+  /** Bound across all shards. */
+  total: number;
+  /** Bytes currently hot across all shards. */
+  used: number;
+}
 
 export class RecordLog {
   /** Absolute index (since the shard was created) of the oldest kept record. */
   base = 0;
   /** Slot of the oldest kept record in the columns. */
   private head = 0;
-  /** Slots used. */
+  /** Slots [head, coldEnd) are cold (in chunks); [coldEnd, used) are hot (in `hot`). */
+  private coldEnd = 0;
   private used = 0;
   private counters = new Float64Array(16);
   private arrivals = new Float64Array(16);
+  private dataLens = new Uint32Array(16);
   private chunkOf = new Uint32Array(16);
   private offsets = new Uint32Array(16);
-  private dataLens = new Uint32Array(16);
   private keyLens = new Uint32Array(16);
+  private hot: StoredRecord[] = [];
+  private hotBytes = 0;
   private chunks: Array<Buffer | undefined> = [];
   private current: Buffer | undefined;
   private currentOff = 0;
   private nextChunkSize = MIN_CHUNK;
-  /** Bytes of data + keys held (for stats and tests). */
-  bytes = 0;
+
+  constructor(
+    /** How many bytes of hot records (base64 text + keys) may be kept as objects before the oldest are demoted. */
+    private readonly budget: HotBudget,
+    /** Sequence number string for a counter (cold records are rebuilt with it). */
+    private readonly seqOf: (counter: number) => string,
+  ) {}
 
   get length(): number {
     return this.used - this.head;
@@ -36,27 +66,18 @@ export class RecordLog {
     return this.base + this.used - this.head;
   }
 
-  /**
-   * Append one record. `data` is base64 text (one byte per character); characters above U+00FF, which base64
-   * never contains, would not survive the round trip.
-   */
-  push(counter: number, arrival: number, data: string, key: string): void {
+  push(counter: number, rec: StoredRecord): void {
     if (this.used === this.counters.length) this.grow();
-    const need = data.length + key.length * 3;
-    let buf = this.current;
-    if (buf === undefined || this.currentOff + need > buf.length) buf = this.newChunk(need);
-    const off = this.currentOff;
-    const dl = buf.write(data, off, 'latin1');
-    const kl = key.length === 0 ? 0 : buf.write(key, off + dl, 'utf8');
-    this.currentOff = off + dl + kl;
     const i = this.used++;
     this.counters[i] = counter;
-    this.arrivals[i] = arrival;
-    this.chunkOf[i] = this.chunks.length - 1;
-    this.offsets[i] = off;
-    this.dataLens[i] = dl;
-    this.keyLens[i] = kl;
-    this.bytes += dl + kl;
+    this.arrivals[i] = rec.ApproximateArrivalTimestamp;
+    this.dataLens[i] = rec.Data.length;
+    this.hot.push(rec);
+    const b = rec.Data.length + rec.PartitionKey.length;
+    this.hotBytes += b;
+    const budget = this.budget;
+    budget.used += b;
+    if (this.hotBytes > budget.perShard || budget.used > budget.total) this.demote();
   }
 
   counterAt(abs: number): number {
@@ -67,21 +88,32 @@ export class RecordLog {
     return this.arrivals[this.head + abs - this.base]!;
   }
 
-  /** Decoded size in bytes of the record's data (what AWS's GetRecords size limits count). */
+  /** Decoded size in bytes of the record's data (what AWS's GetRecords size limit counts). */
   dataBytesAt(abs: number): number {
     return (this.dataLens[this.head + abs - this.base]! * 3) >>> 2;
   }
 
-  dataAt(abs: number): string {
-    const i = this.head + abs - this.base;
-    const off = this.offsets[i]!;
-    return this.chunks[this.chunkOf[i]!]!.toString('latin1', off, off + this.dataLens[i]!);
-  }
-
-  keyAt(abs: number): string {
-    const i = this.head + abs - this.base;
-    const off = this.offsets[i]! + this.dataLens[i]!;
-    return this.chunks[this.chunkOf[i]!]!.toString('utf8', off, off + this.keyLens[i]!);
+  /** Records [from, to) (absolute indexes) in GetRecords' wire shape. */
+  read(from: number, to: number): StoredRecord[] {
+    const s0 = this.head + from - this.base;
+    const s1 = this.head + to - this.base;
+    const coldEnd = this.coldEnd;
+    if (s0 >= coldEnd) return this.hot.slice(s0 - coldEnd, s1 - coldEnd);
+    const out = new Array<StoredRecord>(s1 - s0);
+    const coldStop = s1 < coldEnd ? s1 : coldEnd;
+    for (let s = s0; s < coldStop; s++) {
+      const chunk = this.chunks[this.chunkOf[s]!]!;
+      const off = this.offsets[s]!;
+      const dEnd = off + this.dataLens[s]!;
+      out[s - s0] = {
+        SequenceNumber: this.seqOf(this.counters[s]!),
+        ApproximateArrivalTimestamp: this.arrivals[s]!,
+        Data: chunk.toString('latin1', off, dEnd),
+        PartitionKey: chunk.toString('utf8', dEnd, dEnd + this.keyLens[s]!),
+      };
+    }
+    for (let s = coldStop; s < s1; s++) out[s - s0] = this.hot[s - coldEnd]!;
+    return out;
   }
 
   /** First absolute index whose counter is >= `counter` (or > when not inclusive). */
@@ -114,12 +146,53 @@ export class RecordLog {
   trimBefore(ts: number): void {
     if (this.length === 0 || this.arrivals[this.head]! >= ts) return;
     const cut = this.lowerBoundTime(ts) - this.base + this.head;
-    for (let i = this.head; i < cut; i++) this.bytes -= this.dataLens[i]! + this.keyLens[i]!;
+    if (cut > this.coldEnd) {
+      const drop = cut - this.coldEnd;
+      let freed = 0;
+      for (let k = 0; k < drop; k++) freed += this.hot[k]!.Data.length + this.hot[k]!.PartitionKey.length;
+      this.hotBytes -= freed;
+      this.budget.used -= freed;
+      this.hot = this.hot.slice(drop);
+      this.coldEnd = cut;
+    }
     this.base += cut - this.head;
     this.head = cut;
-    const firstChunk = this.head < this.used ? this.chunkOf[this.head]! : this.chunks.length - 1;
+    const firstChunk = this.head < this.coldEnd ? this.chunkOf[this.head]! : this.chunks.length;
     for (let j = 0; j < firstChunk; j++) this.chunks[j] = undefined;
     if (this.head > this.counters.length >>> 1) this.compactColumns();
+  }
+
+  /** Forget this log's records (its stream was deleted): give its hot bytes back to the budget. */
+  release(): void {
+    this.budget.used -= this.hotBytes;
+    this.hotBytes = 0;
+    this.hot = [];
+  }
+
+  /** Move the oldest hot records to the cold tier until the hot tier is at half its per-shard budget. */
+  private demote(): void {
+    const target = Math.min(this.budget.perShard, this.hotBytes) >>> 1;
+    const hot = this.hot;
+    let k = 0;
+    while (k < hot.length && this.hotBytes > target) {
+      const r = hot[k]!;
+      const s = this.coldEnd + k;
+      const need = r.Data.length + r.PartitionKey.length * 3;
+      let buf = this.current;
+      if (buf === undefined || this.currentOff + need > buf.length) buf = this.newChunk(need);
+      const off = this.currentOff;
+      const dl = buf.write(r.Data, off, 'latin1');
+      const kl = r.PartitionKey.length === 0 ? 0 : buf.write(r.PartitionKey, off + dl, 'utf8');
+      this.currentOff = off + dl + kl;
+      this.chunkOf[s] = this.chunks.length - 1;
+      this.offsets[s] = off;
+      this.keyLens[s] = kl;
+      this.hotBytes -= r.Data.length + r.PartitionKey.length;
+      this.budget.used -= r.Data.length + r.PartitionKey.length;
+      k++;
+    }
+    this.hot = hot.slice(k);
+    this.coldEnd += k;
   }
 
   private newChunk(need: number): Buffer {
@@ -141,16 +214,17 @@ export class RecordLog {
     };
     this.counters = g(this.counters, (n) => new Float64Array(n));
     this.arrivals = g(this.arrivals, (n) => new Float64Array(n));
+    this.dataLens = g(this.dataLens, (n) => new Uint32Array(n));
     this.chunkOf = g(this.chunkOf, (n) => new Uint32Array(n));
     this.offsets = g(this.offsets, (n) => new Uint32Array(n));
-    this.dataLens = g(this.dataLens, (n) => new Uint32Array(n));
     this.keyLens = g(this.keyLens, (n) => new Uint32Array(n));
   }
 
   private compactColumns(): void {
     const h = this.head;
-    for (const a of [this.counters, this.arrivals, this.chunkOf, this.offsets, this.dataLens, this.keyLens]) a.copyWithin(0, h, this.used);
+    for (const a of [this.counters, this.arrivals, this.dataLens, this.chunkOf, this.offsets, this.keyLens]) a.copyWithin(0, h, this.used);
     this.used -= h;
+    this.coldEnd -= h;
     this.head = 0;
   }
 }

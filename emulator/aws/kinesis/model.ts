@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { RecordLog } from './log';
+import { RecordLog, type HotBudget, type StoredRecord } from './log';
+
+export type { StoredRecord };
 
 /**
  * Kinesis data model: streams, shards, records, sequence numbers and hash keys. Pure state, no HTTP:
@@ -8,15 +10,6 @@ import { RecordLog } from './log';
 
 /** 2^128 - 1, the top of the partition-key hash space. */
 export const MAX_HASH_KEY = (1n << 128n) - 1n;
-
-/** One record in GetRecords' wire shape. `Data` is the base64 text the producer sent (GetRecords returns base64 anyway). */
-export interface StoredRecord {
-  SequenceNumber: string;
-  /** Epoch seconds with millisecond fraction, as the JSON 1.1 protocol sends timestamps. */
-  ApproximateArrivalTimestamp: number;
-  Data: string;
-  PartitionKey: string;
-}
 
 /** Token bucket (strict mode): `rate` tokens per second, holding at most `capacity`; may go into debt. */
 export class TokenBucket {
@@ -57,8 +50,8 @@ export interface ShardLimits {
 }
 
 export class Shard {
-  /** The shard's records, off the JS heap. */
-  readonly log = new RecordLog();
+  /** The shard's records: the newest as objects, older ones off the JS heap. */
+  readonly log: RecordLog;
   endSeq: string | undefined;
   closedAt: number | undefined;
   /** Strict-mode buckets, created on first use. */
@@ -77,12 +70,14 @@ export class Shard {
     readonly createdAt: number,
     /** The stream's sequence-number prefix. */
     readonly seqPrefix: string,
+    hotBudget: HotBudget,
     readonly parent?: string,
     readonly adjacentParent?: string,
   ) {
     this.hexStart = toHex32(hashStart);
     this.hexEnd = toHex32(hashEnd);
     this.seqSuffix = seqSuffixOf(index);
+    this.log = new RecordLog(hotBudget, (c) => this.seqOf(c));
   }
 
   get open(): boolean {
@@ -106,11 +101,7 @@ export class Shard {
 
   /** Records [from, to) (absolute indexes) in GetRecords' wire shape. */
   read(from: number, to: number): StoredRecord[] {
-    const log = this.log;
-    const out = new Array<StoredRecord>(to - from);
-    for (let i = from; i < to; i++)
-      out[i - from] = { SequenceNumber: this.seqOf(log.counterAt(i)), ApproximateArrivalTimestamp: log.arrivalAt(i), Data: log.dataAt(i), PartitionKey: log.keyAt(i) };
-    return out;
+    return this.log.read(from, to);
   }
 
   describe(): Record<string, unknown> {
@@ -163,6 +154,8 @@ export class Stream {
     readonly mode: StreamMode,
     /** Epoch ms at which a CREATING stream turns ACTIVE (createdAt when there is no delay). */
     readonly activeAt: number,
+    /** Byte budget of records kept as objects (see RecordLog). */
+    readonly hotBudget: HotBudget,
   ) {
     this.seqPrefix = '49' + String(Math.floor(createdAt / 1000)).padStart(12, '0');
   }
@@ -194,7 +187,7 @@ export class Stream {
 
   addShard(hashStart: bigint, hashEnd: bigint, at: number, parent?: string, adjacentParent?: string): Shard {
     const index = this.shards.length;
-    const shard = new Shard(index, shardIdOf(index), hashStart, hashEnd, this.nextSeq(index), at, this.seqPrefix, parent, adjacentParent);
+    const shard = new Shard(index, shardIdOf(index), hashStart, hashEnd, this.nextSeq(index), at, this.seqPrefix, this.hotBudget, parent, adjacentParent);
     this.shards.push(shard);
     return shard;
   }
