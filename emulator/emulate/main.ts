@@ -68,10 +68,10 @@ export const command: Command = {
     let stopRunning: (() => Promise<void>) | null = null;
     let done: () => void = () => undefined;
     const finished = new Promise<void>((r) => (done = r));
-    const onSignal = () => {
+    const onSignal = (signal: NodeJS.Signals) => {
       if (signalled) process.exit(130);
       signalled = true;
-      log('stopping…');
+      log(`${signal}: stopping…`);
       if (stopRunning) void stopRunning().then(() => (log('stopped.'), done()));
     };
     process.on('SIGINT', onSignal);
