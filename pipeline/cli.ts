@@ -10,6 +10,7 @@ export interface Command {
 
 const commands: Record<string, () => Promise<Command>> = {
   emulator: async () => (await import('../emulator/aws/main')).command,
+  emulate: async () => (await import('../emulator/emulate/main')).command,
   collector: async () => (await import('./collector/main')).command,
   enrich: async () => (await import('./enrich/main')).command,
   postgres: async () => (await import('../emulator/postgres/main')).command,
