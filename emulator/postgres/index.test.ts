@@ -45,7 +45,8 @@ describe('startPostgres', () => {
     } finally {
       await second.stop();
     }
-  });
+    // Two PGlite start-ups (the first one initialises the directory): ~10 s on an idle machine, more on a busy one.
+  }, 120_000);
 });
 
 describe('openTestDatabase', () => {
