@@ -283,6 +283,23 @@ describe('collector HTTP API', () => {
     expect(row.data.payload.startsWith('CollectorPayload(schema:iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-0, ipAddress:127.0.0.1, timestamp:')).toBe(true);
   });
 
+  it('answers 408 to a client that does not send its body within bodyReadTimeoutMs, and records nothing', async () => {
+    const slow = await h.start({ networking: { bodyReadTimeoutMs: 400 } });
+    const { connect } = await import('node:net');
+    const socket = connect(slow.running.port, '127.0.0.1');
+    const t0 = Date.now();
+    const answer = await new Promise<string>((resolve) => {
+      let got = '';
+      socket.on('data', (d) => (got += d.toString()));
+      socket.on('close', () => resolve(got));
+      socket.on('error', () => resolve(got));
+      socket.write(`POST ${TP2} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"partial":`);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(await slow.readRaw()).toEqual([]);
+  });
+
   it('answers 400 to a request whose headers exceed maxHeadersLength', async () => {
     const r = await send(c.url, { path: '/i', headers: { 'x-big': 'a'.repeat(70_000) } });
     expect(r.status).toBe(400);

@@ -63,7 +63,14 @@ export class CollectorServer {
     this.now = opts.now ?? Date.now;
     const n = this.cfg.networking;
     this.server = createServer(
-      { maxHeaderSize: n.maxHeadersLength, requestTimeout: n.bodyReadTimeoutMs, headersTimeout: Math.min(n.bodyReadTimeoutMs, 60_000), keepAliveTimeout: n.idleTimeoutMs },
+      {
+        maxHeaderSize: n.maxHeadersLength,
+        requestTimeout: n.bodyReadTimeoutMs,
+        headersTimeout: Math.min(n.bodyReadTimeoutMs, 60_000),
+        keepAliveTimeout: n.idleTimeoutMs,
+        // Node checks those timeouts every 30 s by default; slow clients should get their 408 on time.
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(n.bodyReadTimeoutMs / 2))),
+      },
       (req, res) => this.handle(req, res),
     );
     this.server.maxConnections = n.maxConnections;
