@@ -19,7 +19,8 @@ import { base64url, collectorPayload, NUID, PAYLOAD_DATA, testIgluClient, testSe
 
 const client = testIgluClient();
 const settings = testSettings({ client, uuid: () => crypto.randomUUID(), maxRecordSize: 20_000 });
-const RUNS = 250;
+// ENRICH_RUNS=4000 for a longer hunt; the default keeps the file well under 30 s.
+const RUNS = Number(process.env.ENRICH_RUNS ?? 250);
 
 // ---------------------------------------------------------------------------------------------------------
 // Generators

@@ -48,9 +48,12 @@ export interface RawEvent {
   context: PayloadContext;
 }
 
-/** Joda `DateTime.toString` in UTC: `2021-08-29T12:01:05.787Z` (always with milliseconds). */
+/**
+ * Joda `DateTime.toString` in UTC: `2021-08-29T12:01:05.787Z` (always with milliseconds). A collector time
+ * outside years 0–9999 (only a corrupted record has one) is null, where Joda would print a non-RFC-3339 year.
+ */
 export function jodaDateTime(ms: number): string | null {
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return null;
+  if (!Number.isFinite(ms) || ms < -62167219200000 || ms > 253402300799999) return null;
   return new Date(ms).toISOString();
 }
 
