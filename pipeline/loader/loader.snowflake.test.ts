@@ -198,6 +198,30 @@ describe('loader → Snowflake emulator', () => {
     await restarted.stop();
   });
 
+  it('extends the visibility of a window while it loads, so no other loader gets it', async () => {
+    const t = await setup({ visibilitySeconds: 2 });
+    let otherSaw = 0;
+    const holder: { other?: RunningLoader } = {};
+    // the slow loader has the message; a second loader starts polling, and the load takes 2.5 visibility timeouts
+    const slow = await t.start({
+      async beforeLoad() {
+        holder.other = await t.start({});
+        holder.other.loader.events.on('window', () => otherSaw++);
+        await new Promise((r) => setTimeout(r, 5_000));
+      },
+    });
+    const seen = nextWindows(slow.loader, 1);
+    await send(sqs, t.queueUrl, await writeWindow(s3, { events: [wideRowEvent(1)], types: [] }));
+    expect((await seen)[0]!.outcome).toBe('loaded');
+    await new Promise((r) => setTimeout(r, 1_500)); // past one more receive wait of the other loader
+    expect(holder.other).toBeDefined();
+    expect(otherSaw).toBe(0);
+    expect(await queueDepth(sqs, t.queueUrl)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM ${t.schema}.events`)).toBe(1);
+    await slow.stop();
+    await holder.other!.stop();
+  });
+
   it('sends malformed and unloadable messages to the dead-letter queue with a log line that says why', async () => {
     const t = await setup();
     const loader = await t.start();

@@ -162,6 +162,7 @@ export class Loader {
     const started = Date.now();
     this.log.info({ messageId: msg.id, base: window.base, delivery: msg.receiveCount, columns: window.columns.length }, 'loading window');
     try {
+      await this.hooks.beforeLoad?.(window);
       const result = await withRetries(this.cfg.retries, () => this.target.load(window), {
         retryable: (err) => !(err instanceof WindowRejected),
         signal: this.abort.signal,

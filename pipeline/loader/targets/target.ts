@@ -20,7 +20,10 @@ export interface LoadTarget {
   close(): Promise<void>;
 }
 
-/** Test seam: called between the load's COMMIT and the SQS delete (crash simulation). */
+/** Test seams. */
 export interface LoaderHooks {
+  /** Called after the message was received and parsed, before the load (a slow load). */
+  beforeLoad?(window: LoadWindow): Promise<void> | void;
+  /** Called between the load's COMMIT and the SQS delete (crash simulation). */
   afterLoad?(window: LoadWindow, result: LoadResult): Promise<void> | void;
 }
