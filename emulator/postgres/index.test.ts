@@ -46,7 +46,7 @@ describe('startPostgres', () => {
       await second.stop();
     }
     // Two PGlite start-ups (the first one initialises the directory): ~10 s on an idle machine, more on a busy one.
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('openTestDatabase', () => {
@@ -71,5 +71,5 @@ describe('openTestDatabase', () => {
       // On the machine's Postgres the server outlives us, so the schema's absence can be checked after close.
       expect(await query(url, `SELECT count(*)::int AS n FROM information_schema.schemata WHERE schema_name = $1`, [schema])).toEqual([{ n: 0 }]);
     }
-  });
+  }, 180_000);
 });

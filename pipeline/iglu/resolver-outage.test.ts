@@ -48,7 +48,7 @@ describe(`resolver against a live Iglu Server (${testDatabaseTarget()}) and a st
     stat = await startStaticRegistry(new DirectorySource(dir));
     await publish('iglu:com.acme/both/jsonschema/1-0-0', { description: 'from server' });
     writeStatic('iglu:com.acme/both/jsonschema/1-0-0', { description: 'from static' });
-  });
+  }, 180_000); // PGlite's start-up is CPU-bound: seconds when idle, minutes on a saturated machine
   afterAll(async () => {
     await proxy?.stop();
     await stat?.stop();

@@ -40,7 +40,7 @@ describe(`Iglu Server REST API on ${testDatabaseTarget()}`, () => {
     const base = { port: 0, superApiKey: SUPER, database: { url: tdb.url, schema: tdb.schema, poolSize: 2 }, maxBodyBytes: 64 * 1024 };
     iglu = await startIgluServer(igluServerConfig(base), { logger: silent });
     patching = await startIgluServer(igluServerConfig({ ...base, patchesAllowed: true }), { logger: silent });
-  });
+  }, 180_000); // PGlite's start-up is CPU-bound: seconds when idle, minutes on a saturated machine
   afterAll(async () => {
     await iglu?.stop();
     await patching?.stop();
