@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
@@ -160,7 +160,21 @@ class RssWatcher {
   }
 }
 
+/** CPU time (user + system) a process has used, in µs; undefined off Linux. */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
 interface Load {
+  /** Server (and emulator) CPU µs per request during the run, when /proc is available. */
+  cpuPerRequest?: number;
+  emulatorCpuPerRequest?: number;
   rps: number;
   p99: number;
   p50: number;
@@ -169,7 +183,7 @@ interface Load {
   errors: number;
 }
 
-async function load(url: string, opts: { method: 'GET' | 'POST'; path: string; body?: string; seconds: number; connections: number }): Promise<Load> {
+async function load(url: string, opts: { method: 'GET' | 'POST'; path: string; body?: string; seconds?: number; amount?: number; connections: number }): Promise<Load> {
   const r = await autocannon({
     url: url + opts.path,
     method: opts.method,
@@ -178,7 +192,7 @@ async function load(url: string, opts: { method: 'GET' | 'POST'; path: string; b
       ? { 'content-type': 'application/json; charset=UTF-8', 'user-agent': 'Mozilla/5.0 (bench)', cookie: 'sp=0d3f5b4e-8c1a-4e6b-9f7d-2c3b4a5e6f70' }
       : { 'user-agent': 'Mozilla/5.0 (bench)', cookie: 'sp=0d3f5b4e-8c1a-4e6b-9f7d-2c3b4a5e6f70' },
     connections: opts.connections,
-    duration: opts.seconds,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds }),
   });
   return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts };
 }
@@ -192,17 +206,21 @@ async function metricsSum(url: string, name: string): Promise<number> {
 
 export const bench: Bench = async ({ quick }) => {
   const seconds = quick ? 4 : 10;
-  const warmup = quick ? 3 : 6;
+  // Warm-up by request count, not time: V8 tiers code up per invocation, and a loaded machine serves few requests per second.
+  const warmup = quick ? 10_000 : 30_000;
   const connections = 20;
   const body = oneEventBody();
   const notes = [
+    `load average at the start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; shared and noisy machine: autocannon, the collector and the emulator compete for the same cores`,
-    `autocannon ${connections} connections, ${seconds} s per measured run after ${warmup} s of warm-up per server and route; tp2 body ${Buffer.byteLength(body)} B (one page view); GET /i with a ${PIXEL_PATH.length}-char querystring`,
+    `autocannon ${connections} connections, ${seconds} s per measured run after ${warmup} warm-up requests per server and route; tp2 body ${Buffer.byteLength(body)} B (one page view); GET /i with a ${PIXEL_PATH.length}-char querystring`,
   ];
   const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-collector-'));
   try {
     const emuPort = await freePort();
-    await startChild([join(ROOT, 'bin', 'furrow.mjs'), 'emulator', '--port', String(emuPort)], 'emulator', (l) => (l.includes('listening') ? emuPort : undefined));
+    const emulator = await startChild([join(ROOT, 'bin', 'furrow.mjs'), 'emulator', '--port', String(emuPort)], 'emulator', (l) =>
+      l.includes('listening') ? emuPort : undefined,
+    );
     const endpoint = `http://127.0.0.1:${emuPort}`;
     const client = kinesisClient(emulatorSettings(endpoint));
     for (const StreamName of ['raw', 'bad-1']) await client.send(new CreateStreamCommand({ StreamName, ShardCount: 4 }));
@@ -222,13 +240,22 @@ export const bench: Bench = async ({ quick }) => {
     const bareUrl = `http://127.0.0.1:${bare.port}`;
     const rss = new RssWatcher(collector.child.pid!);
 
-    const run = (url: string, method: 'GET' | 'POST', duration: number) => {
+    const run = async (url: string, method: 'GET' | 'POST', duration: number | { amount: number }) => {
       const path = method === 'POST' ? '/com.snowplowanalytics.snowplow/tp2' : PIXEL_PATH;
-      return load(url, { method, path, body: method === 'POST' ? body : undefined, seconds: duration, connections });
+      const server = url === collectorUrl ? collector.child.pid : bare.child.pid;
+      const [s0, e0] = [cpuMicros(server), cpuMicros(emulator.child.pid)];
+      const r = await load(url, { method, path, body: method === 'POST' ? body : undefined, ...(typeof duration === 'number' ? { seconds: duration } : duration), connections });
+      // the buffered records' PutRecords calls finish within the time limit: count their CPU too
+      if (url === collectorUrl) await new Promise((res) => setTimeout(res, 700));
+      const [s1, e1] = [cpuMicros(server), cpuMicros(emulator.child.pid)];
+      const n = r.ok + r.non2xx;
+      if (s0 !== undefined && s1 !== undefined && n > 0) r.cpuPerRequest = (s1 - s0) / n;
+      if (e0 !== undefined && e1 !== undefined && n > 0 && url === collectorUrl) r.emulatorCpuPerRequest = (e1 - e0) / n;
+      return r;
     };
     // Warm both servers on both routes first: V8 needs a few seconds of traffic to optimise the collector's
     // request path and the SDK's PutRecords serialisation (cold, the first POSTs cost ~10x more CPU).
-    for (const url of [collectorUrl, bareUrl]) for (const method of ['POST', 'GET'] as const) await run(url, method, warmup);
+    for (const url of [collectorUrl, bareUrl]) for (const method of ['POST', 'GET'] as const) await run(url, method, { amount: warmup });
     const results: Record<string, Load> = {};
     // Interleave so both targets see the same drift of the shared machine.
     results.barePost = await run(bareUrl, 'POST', seconds);
@@ -251,6 +278,8 @@ export const bench: Bench = async ({ quick }) => {
         (written >= warmupAccepted ? ' (none lost)' : ` (${warmupAccepted - written} not yet written)`),
       `measured runs: collector POST ${results.collectorPost.ok} ok / ${results.collectorPost.non2xx} non-2xx / ${results.collectorPost.errors} errors; GET ${results.collectorGet.ok} ok / ${results.collectorGet.non2xx} non-2xx / ${results.collectorGet.errors} errors (${accepted} total)`,
       `p50: collector POST ${results.collectorPost.p50} ms, GET ${results.collectorGet.p50} ms; bare POST ${results.barePost.p50} ms, GET ${results.bareGet.p50} ms`,
+      `emulator CPU per collector request (Kinesis PutRecords work the bare server does not have): POST ${results.collectorPost.emulatorCpuPerRequest?.toFixed(0) ?? '?'} µs, GET ${results.collectorGet.emulatorCpuPerRequest?.toFixed(0) ?? '?'} µs`,
+      `load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     );
     await stop(collector.child);
     await stop(bare.child);
@@ -279,6 +308,14 @@ export const bench: Bench = async ({ quick }) => {
         goal: '< 50 ms',
         pass: c.p99 < 50,
       });
+      if (c.cpuPerRequest !== undefined && b.cpuPerRequest !== undefined)
+        metrics.push({
+          name: `${kind} server CPU per request (ratio = bare/collector, the capacity ratio on an idle machine)`,
+          value: c.cpuPerRequest,
+          unit: 'µs',
+          baseline: { name: 'bare node:http 200', value: b.cpuPerRequest },
+          ratio: b.cpuPerRequest / c.cpuPerRequest,
+        });
     }
     metrics.push({ name: 'collector peak RSS', value: peakRss / 2 ** 20, unit: 'MiB', goal: '< 256 MiB', pass: peakRss < 256 * 2 ** 20 });
     return { stage: 'collector', metrics, notes };
