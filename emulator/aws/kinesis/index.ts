@@ -119,7 +119,12 @@ export class KinesisService implements JsonService {
       },
     };
     this.journal = ctx.journal<JournalRecord>('kinesis');
-    if (this.journal) for (const rec of this.journal.read()) this.replay(rec);
+    if (this.journal) {
+      const records = this.journal.read();
+      for (const rec of records) this.replay(rec);
+      // Start from a snapshot, so a journal that was never compacted (a killed emulator) does not keep growing.
+      if (records.length > 0) this.journal.compact(this.snapshot());
+    }
   }
 
   handle(operation: string, input: any, _req: EdgeRequest): unknown {
