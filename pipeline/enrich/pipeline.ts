@@ -103,7 +103,6 @@ function decodeBase64Json(s: string): string {
 function setupEvent(raw: RawEvent, etlTstamp: string, s: EnrichSettings, errors: AtomicParseError[]): EnrichedEvent {
   const e = new EnrichedEvent();
   const v = e.values;
-  v[FIELD_INDEX.event_id] = s.uuid();
   // Sanitised (Enrich copies it verbatim): a collector name is trusted text, but the TSV must stay 131 fields.
   v[FIELD_INDEX.v_collector] = makeTsvSafe(raw.source.name);
   v[FIELD_INDEX.v_etl] = `${s.processor.artifact}-${s.processor.version}`;
@@ -116,6 +115,8 @@ function setupEvent(raw: RawEvent, etlTstamp: string, s: EnrichSettings, errors:
   if (collector instanceof ParseFailure) errors.push({ field: 'collector_tstamp', message: collector.message, value: String(raw.context.timestamp) });
   else v[FIELD_INDEX.collector_tstamp] = collector;
   for (const err of mapParameters(raw.parameters, v)) errors.push(err);
+  // A random v4 id unless the tracker sent a valid `eid` (generated after the mapping: the common case skips it).
+  if (v[FIELD_INDEX.event_id] === null) v[FIELD_INDEX.event_id] = s.uuid();
   return e;
 }
 

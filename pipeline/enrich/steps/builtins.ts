@@ -5,8 +5,8 @@
  */
 import { enrichmentFailure, inputData, type EnrichmentFailureMessage } from '../../core/bad-rows-enrich';
 import { FIELD_INDEX, parseTstamp, type EnrichedEvent, type FieldName } from '../../core/enriched-event';
-import { makeTsvSafe, msToTstamp, ParseFailure } from '../../core/tracker-protocol';
-import type { BuiltinStep } from '../enrichments/registry';
+import { makeTsvSafe, msToTstamp, parseJavaLong, ParseFailure } from '../../core/tracker-protocol';
+import type { BuiltinStep, StepContext } from '../enrichments/registry';
 import { splitQuery } from '../querystring';
 import { effectivePort, parseUri, UriParseError, type ParsedUri } from '../uri';
 
@@ -63,22 +63,30 @@ export const pageUri: BuiltinStep = {
   },
 };
 
+/** Milliseconds of a raw `dtm`/`stm` parameter, when its column was set from it. */
+function paramMs(ctx: StepContext, param: string, column: string | null): number {
+  if (column === null) return NaN;
+  const v = ctx.raw.parameters.get(param);
+  const ms = v == null ? undefined : parseJavaLong(v);
+  return ms === undefined ? parseTstamp(column) : ms;
+}
+
 /** `derived_tstamp`: true_tstamp; else collector − (sent − created) when created < sent; else collector. */
 export const derivedTstamp: BuiltinStep = {
   name: 'derived_tstamp',
-  run({ event }) {
+  run(ctx) {
+    const { event } = ctx;
     if (event.true_tstamp !== null) {
       event.derived_tstamp = event.true_tstamp;
       return;
     }
     const collector = event.collector_tstamp;
-    const sent = event.dvce_sent_tstamp;
-    const created = event.dvce_created_tstamp;
-    if (collector !== null && sent !== null && created !== null) {
-      const c = parseTstamp(created);
-      const s = parseTstamp(sent);
+    if (collector !== null && event.dvce_sent_tstamp !== null && event.dvce_created_tstamp !== null) {
+      // The columns were formatted from these parameters in phase 1: use the numbers, not the text.
+      const c = paramMs(ctx, 'dtm', event.dvce_created_tstamp);
+      const s = paramMs(ctx, 'stm', event.dvce_sent_tstamp);
       if (c < s) {
-        const derived = parseTstamp(collector) - (s - c);
+        const derived = ctx.raw.context.timestamp - (s - c);
         const text = msToTstamp(String(derived));
         if (text instanceof ParseFailure) return fail(enrichmentFailure({ error: `exception calculating derived timestamp: ${text.message}` }));
         event.derived_tstamp = text;
