@@ -87,18 +87,20 @@ describe('KinesisProducer against the emulator', () => {
     const t0 = Date.now();
     await p.flush();
     expect(acked).toBe(true);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(Date.now() - t0).toBeLessThan(10_000); // not the 60 s time limit
     expect((await readAll(client, stream)).map((r) => r.data.toString())).toEqual(['now']);
   });
 
   it('retries entries a PutRecords response marks failed (per-shard throttling) until all are acknowledged, with backoff', async () => {
     const stream = await newStream(strictClient);
     const reports: PutRecordsReport[] = [];
-    const p = new KinesisProducer({ client: strictClient, streamName: stream, timeLimitMs: 100, baseBackoffMs: 200, maxBackoffMs: 1000, onPutRecords: (r) => reports.push(r) });
+    const p = new KinesisProducer({ client: strictClient, streamName: stream, timeLimitMs: 60_000, baseBackoffMs: 200, maxBackoffMs: 1000, onPutRecords: (r) => reports.push(r) });
     producers.push(p);
     // One PutRecords of 4 x 400 KB to one shard: AWS's 1 MiB/s per shard admits two, the response marks the rest
     // failed (deterministic: the byte bucket refills ~1 KB per ms), and they succeed on later attempts.
-    const big = Array.from({ length: 4 }, (_, i) => p.put(rec(String(i).repeat(400_000))));
+    const records = Array.from({ length: 4 }, (_, i) => rec(String(i).repeat(400_000)));
+    const big = records.map((r) => p.put(r));
+    await p.flush(); // all four in one call
     await Promise.all(big);
     expect(reports[0]).toMatchObject({ records: 4, failed: 2, attempt: 1 });
     expect(reports.some((r) => r.attempt > 1 && r.failed < r.records)).toBe(true);
@@ -169,7 +171,7 @@ describe('KinesisProducer against the emulator', () => {
     const lost = q.put(rec('lost'));
     const t0 = Date.now();
     expect(await q.close(300)).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(5000);
     await expect(lost).rejects.toBeInstanceOf(ProducerClosedError);
   });
 });
