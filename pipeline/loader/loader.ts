@@ -84,6 +84,9 @@ export class Loader {
   }
 
   async checkHealth(): Promise<boolean> {
+    // A load in progress shows the destination is answering, and a SELECT 1 would only queue behind it
+    // (one Snowflake session; PGlite serialises connections) and time out.
+    if (this.busy) return this.destinationHealthy;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
