@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { RecordLog, type HotBudget, type StoredRecord } from './log';
 
 export type { StoredRecord };
@@ -250,8 +250,11 @@ export function toHex32(n: bigint): string {
 
 /** MD5 of the partition key as 32 hex digits: the 128-bit unsigned hash key AWS routes by. */
 export function partitionHashHex(key: string): string {
-  return createHash('md5').update(key, 'utf8').digest('hex');
+  return oneShotHash ? oneShotHash('md5', key, 'hex') : crypto.createHash('md5').update(key, 'utf8').digest('hex');
 }
+
+/** `crypto.hash` (Node >= 20.12) is several times cheaper than a Hash object per key. */
+const oneShotHash = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
 
 /** The hash key ranges AWS gives `n` evenly split shards: [floor(i*2^128/n), floor((i+1)*2^128/n) - 1]. */
 export function evenRanges(n: number): Array<[bigint, bigint]> {
