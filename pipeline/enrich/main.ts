@@ -17,14 +17,15 @@ import { KinesisConsumer } from '../streams/kinesis-consumer';
 import { KinesisProducer } from '../streams/kinesis-producer';
 import { FURROW_VERSION, startAppServer, untilSignal } from '../runtime/index';
 import { enrichConfig, partitionKeyField, type EnrichConfig } from './config';
-import { ENRICHMENT_ORDER, EnrichmentRegistry } from './enrichments/registry';
+import { buildEnrichments, inlineSources, readEnrichmentDir } from './enrichments/index';
+import { EnrichmentRegistry } from './enrichments/registry';
 import { igluClientValidator } from './iglu-adapter';
 import { enrichMetrics } from './metrics';
 import { defaultSettings } from './pipeline';
 import { EnrichProcessor } from './processor';
 import { BUILTIN_STEPS } from './steps/builtins';
 
-const HELP = `Usage: furrow enrich --config FILE
+const HELP = `Usage: furrow enrich --config FILE [--enrichments DIR]
 
 Snowplow-compatible Enrich: raw Thrift CollectorPayload records (streams.raw) → adapters → validation →
 built-in enrichment steps → 131-column enriched TSV on streams.enriched, bad rows on streams.bad1.
@@ -33,6 +34,8 @@ Shards are shared between instances through a DynamoDB lease table (enrich.appli
 Options:
   --config FILE   pipeline config (JSON): shared aws/streams sections and an "enrich" section
   --port PORT     override enrich.port (/health and /metrics; 0 picks a free port)
+  --enrichments DIR  enrichment configs, one self-describing JSON file each (*.json), like Snowplow's;
+                  added to enrich.enrichments
   -h, --help      this text
 
 Signals: SIGTERM/SIGINT stop reading, finish and checkpoint the batches in flight, flush the producers.`;
@@ -56,19 +59,22 @@ function igluClient(c: EnrichConfig): IgluClient {
   return new IgluClient(resolverFromConfig(c.resolver));
 }
 
-export async function startEnrich(pipeline: PipelineConfig, opts: { logger?: Logger; port?: number } = {}): Promise<RunningEnrich> {
+export async function startEnrich(
+  pipeline: PipelineConfig,
+  opts: { logger?: Logger; port?: number; enrichmentsDir?: string } = {},
+): Promise<RunningEnrich> {
   const config = enrichConfig(pipeline);
   if (opts.port !== undefined) config.port = opts.port;
   const logger = opts.logger ?? pino({ name: 'furrow-enrich', level: config.logLevel });
-  const names = config.enrichments.map((e) => String((e as { schema?: unknown }).schema ?? '').split('/')[1] ?? '?');
-  const known = names.filter((n) => (ENRICHMENT_ORDER as readonly string[]).includes(n));
-  if (names.length)
-    logger.warn({ configured: names, known }, 'configurable enrichments are not implemented yet; only the built-in steps run');
   const client = igluClient(config);
+  // Enrichment configs are validated against their schemas before anything starts (EnrichmentConfigError names file and field).
+  const sources = [...inlineSources(config.enrichments), ...(opts.enrichmentsDir ? readEnrichmentDir(opts.enrichmentsDir) : [])];
+  const built = await buildEnrichments(sources, client);
+  for (const i of built.ignored) logger.warn({ source: i.source, enrichment: i.name }, `enrichment config ignored (${i.reason})`);
   const settings = defaultSettings({
     processor: { artifact: config.processor.artifact, version: config.processor.version ?? ENRICH_VERSION },
     validator: igluClientValidator(client),
-    registry: new EnrichmentRegistry(BUILTIN_STEPS, []),
+    registry: new EnrichmentRegistry(BUILTIN_STEPS, built.enrichments),
     maxJsonDepth: config.validation.maxJsonDepth,
     acceptInvalid: config.validation.acceptInvalid,
     limits: compileLimits(config.validation.atomicFieldsLimits as Partial<Record<FieldName, number>>),
@@ -155,7 +161,7 @@ export const command: Command = {
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      options: { config: { type: 'string' }, port: { type: 'string' }, enrichments: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
       strict: true,
     });
     if (values.help) {
@@ -165,7 +171,7 @@ export const command: Command = {
     if (!values.config) throw new Error('--config FILE is required (see --help)');
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be 0-65535, got '${values.port}'`);
-    const running = await startEnrich(loadPipelineConfig(values.config), { port });
+    const running = await startEnrich(loadPipelineConfig(values.config), { port, enrichmentsDir: values.enrichments });
     await untilSignal(() => running.stop());
   },
 };
