@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bench, BenchResult } from './bench/types';
+import { renderSvg } from './bench/svg';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -14,7 +15,11 @@ const STAGES: Record<string, () => Promise<Bench>> = {
   enrich: async () => (await import('./bench/enrich')).bench,
   load: async () => (await import('./bench/load')).bench,
   iglu: async () => (await import('./bench/iglu')).bench,
+  emulate: async () => (await import('./bench/emulate')).bench,
+  pipeline: async () => (await import('./bench/pipeline')).bench,
 };
+/** Stages that only run when named (long, load the whole machine). */
+const OPT_IN = new Set(['pipeline']);
 
 function fmt(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
@@ -35,14 +40,14 @@ export function renderMarkdown(results: BenchResult[], when: string): string {
 
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`Usage: npm run bench [-- <stage>...] [--quick]\nStages: ${Object.keys(STAGES).join(', ')} (default: all)\n`);
+    process.stdout.write(`Usage: npm run bench [-- <stage>...] [--quick]\nStages: ${Object.keys(STAGES).join(', ')} (default: all but ${[...OPT_IN].join(', ')})\n`);
     return;
   }
   const quick = argv.includes('--quick');
   const wanted = argv.filter((a) => !a.startsWith('--'));
   for (const w of wanted) if (!STAGES[w]) throw new Error(`unknown stage '${w}'; stages: ${Object.keys(STAGES).join(', ')}`);
   const results: BenchResult[] = [];
-  for (const name of wanted.length ? wanted : Object.keys(STAGES)) {
+  for (const name of wanted.length ? wanted : Object.keys(STAGES).filter((s) => !OPT_IN.has(s))) {
     process.stdout.write(`\n== ${name} ==\n`);
     const bench = await STAGES[name]!();
     const r = await bench({ quick });
@@ -60,8 +65,9 @@ async function main(argv: string[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const stamp = when.slice(0, 19).replace(/:/g, '-');
   writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ when, node: process.version, results }, null, 2));
-  writeFileSync(join(dir, `${stamp}.md`), renderMarkdown(results, when));
-  process.stdout.write(`\nwrote load/results/${stamp}.json and .md\n`);
+  writeFileSync(join(dir, `${stamp}.md`), renderMarkdown(results, when) + `\n![ratios to same-run baselines](${stamp}.svg)\n`);
+  writeFileSync(join(dir, `${stamp}.svg`), renderSvg(results, `Furrow benchmarks ${when} (node ${process.version})`));
+  process.stdout.write(`\nwrote load/results/${stamp}.json, .md and .svg\n`);
 }
 
 main(process.argv.slice(2)).catch((err) => {
