@@ -12,6 +12,7 @@ import type { IgluClient } from '../../iglu/client';
 import { campaignAttribution } from './campaign-attribution';
 import { EnrichmentConfigError, type EnrichmentConfig } from './common';
 import { eventFingerprint } from './event-fingerprint';
+import { cookieExtractor, httpHeaderExtractor } from './header-extractors';
 import { ipLookups } from './ip-lookups';
 import { refererParser } from './referer-parser';
 import { ENRICHMENT_ORDER, type Enrichment, type EnrichmentName } from './registry';
@@ -26,6 +27,8 @@ export const FACTORIES: Partial<Record<EnrichmentName, EnrichmentFactory>> = {
   referer_parser: refererParser,
   campaign_attribution: campaignAttribution,
   event_fingerprint_config: eventFingerprint,
+  cookie_extractor_config: cookieExtractor,
+  http_header_extractor_config: httpHeaderExtractor,
   ip_lookups: ipLookups,
 };
 
