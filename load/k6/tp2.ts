@@ -1,0 +1,17 @@
+/**
+ * k6: tp2 POST batches (1-5 events each) only, at a ramping arrival rate.
+ *   k6 run -e TARGET=http://127.0.0.1:9090 -e RATE=100 -e DURATION=60 load/k6/tp2.ts
+ */
+import { guardTarget, options as furrowOptions, sendOne, summary } from './common.ts';
+
+export const options = furrowOptions();
+
+export function setup(): void {
+  guardTarget();
+}
+
+export default function (): void {
+  sendOne({ tp2: 1 });
+}
+
+export const handleSummary = summary;
