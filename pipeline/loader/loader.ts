@@ -189,6 +189,9 @@ export class Loader {
         this.emit({ outcome: 'already_loaded', messageId: msg.id, base: window.base, columnsAdded: result.columnsAdded });
       } else {
         const ms = Date.now() - started;
+        const expected = window.message.count?.good;
+        if (expected !== undefined && expected !== result.rows)
+          this.log.warn({ base: window.base, rows: result.rows, countGood: expected }, `window loaded ${result.rows} rows but its message counts ${expected} good events`);
         this.metrics.loaded(window.message, result.rows, ms);
         this.log.info({ messageId: msg.id, base: window.base, rows: result.rows, columnsAdded: result.columnsAdded, ms }, 'window loaded');
         this.emit({ outcome: 'loaded', messageId: msg.id, base: window.base, rows: result.rows, ms, columnsAdded: result.columnsAdded });
