@@ -126,6 +126,16 @@ const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/;
  */
 export function normaliseContentType(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
+  // Trackers send the same few content types over and over: remember the last one.
+  if (value === lastContentType.raw) return lastContentType.normalised;
+  const normalised = normalise(value);
+  lastContentType = { raw: value, normalised };
+  return normalised;
+}
+
+let lastContentType: { raw: string; normalised: string | undefined } = { raw: '', normalised: undefined };
+
+function normalise(value: string): string | undefined {
   const parts = value
     .toLowerCase()
     .split(';')
