@@ -210,7 +210,7 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
     await Promise.all(
       [
         stage('collector', ['collector', ...c], ports.collector),
-        stage('enrich', ['enrich', ...c]),
+        stage('enrich', ['enrich', ...c], ports.enrich),
         stage('s3-loader-raw', ['s3-loader', ...c, '--purpose', 'raw'], ports.s3LoaderRaw),
         stage('s3-loader-enriched', ['s3-loader', ...c, '--purpose', 'enriched'], ports.s3LoaderEnriched),
         stage('s3-loader-bad', ['s3-loader', ...c, '--purpose', 'bad'], ports.s3LoaderBad),

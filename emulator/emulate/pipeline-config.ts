@@ -63,6 +63,7 @@ export function emulatePipelineConfig(i: EmulateConfigInput): PipelineConfig {
     },
     enrich: {
       ...consumer,
+      port: i.ports.enrich,
       resolver: {
         schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3',
         data: {

@@ -30,6 +30,7 @@ import type { PostgresTarget } from '../../pipeline/loader/targets/postgres';
 import { createQueues, nextWindows, pipelineConfig, send, wideRowEvent, writeWindow, type Entity } from '../../pipeline/loader/testkit';
 import { prepareWindow } from '../../pipeline/loader/window';
 import { emulatorSettings, s3Client, sqsClient } from '../../pipeline/streams/aws-clients';
+import { s3LoaderSection, transformerSection } from './stream-stages';
 import type { Bench, BenchMetric } from './types';
 
 /** What every section gets: the AWS emulator, clients, and one window already written to S3. */
@@ -213,8 +214,8 @@ const loaderToSnowflakeEmulator: LoadSection = async (ctx) => {
 const SECTIONS: { name: string; run: LoadSection }[] = [
   { name: 'loader → Postgres', run: loaderToPostgres },
   { name: 'loader → Snowflake emulator', run: loaderToSnowflakeEmulator },
-  // { name: 'transformer', run: transformerSection },   // enriched stream → windows in S3 + shredding_complete
-  // { name: 's3-loader', run: s3LoaderSection },        // stream → S3 archive files
+  { name: 'transformer', run: transformerSection },
+  { name: 's3-loader', run: s3LoaderSection },
 ];
 
 export const bench: Bench = async ({ quick }) => {
