@@ -58,9 +58,14 @@ export const bench: Bench = async ({ quick }) => {
 
   const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-emulate-'));
   let running: RunningEmulate | undefined;
+  let keep = false;
   try {
     t = performance.now();
-    running = await startEmulate({ stateDir: dir, ports: { collector: 0, aws: 0, iglu: 0, postgres: 0, snowflake: 0 } });
+    const progress = (l: string) => process.stderr.write(`    [${((performance.now() - t) / 1000).toFixed(1)} s] ${l}\n`);
+    running = await startEmulate({ stateDir: dir, ports: { collector: 0, aws: 0, iglu: 0, postgres: 0, snowflake: 0 }, progress }).catch((err: Error) => {
+      keep = true;
+      throw new Error(`startEmulate failed after ${((performance.now() - t) / 1000).toFixed(0)} s (stage logs kept in ${dir}/logs): ${err.message}`, { cause: err });
+    });
     const startMs = performance.now() - t;
     const bare2 = bareNode();
     const bareMs = (bare1 + bare2) / 2;
@@ -120,6 +125,6 @@ export const bench: Bench = async ({ quick }) => {
     return { stage: 'emulate', metrics, notes };
   } finally {
     await running?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 };
