@@ -61,12 +61,18 @@ export const bench: Bench = async ({ quick }) => {
   let keep = false;
   try {
     t = performance.now();
-    const progress = (l: string) => process.stderr.write(`    [${((performance.now() - t) / 1000).toFixed(1)} s] ${l}\n`);
+    const phases: string[] = [];
+    const progress = (l: string) => {
+      const line = `[${((performance.now() - t) / 1000).toFixed(1)} s] ${l.trim()}`;
+      phases.push(line);
+      process.stderr.write(`    ${line}\n`);
+    };
     running = await startEmulate({ stateDir: dir, ports: { collector: 0, aws: 0, iglu: 0, postgres: 0, snowflake: 0 }, progress }).catch((err: Error) => {
       keep = true;
       throw new Error(`startEmulate failed after ${((performance.now() - t) / 1000).toFixed(0)} s (stage logs kept in ${dir}/logs): ${err.message}`, { cause: err });
     });
     const startMs = performance.now() - t;
+    notes.push(`startEmulate phases: ${phases.join('; ')}`);
     const bare2 = bareNode();
     const bareMs = (bare1 + bare2) / 2;
     notes.push(`startEmulate ${startMs.toFixed(0)} ms (its own startedInMs ${running.startedInMs} ms); AWS emulator alone ${awsMs.toFixed(0)} ms; bare node process ${bare1.toFixed(0)} / ${bare2.toFixed(0)} ms before / after`);
