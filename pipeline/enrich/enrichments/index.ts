@@ -14,6 +14,7 @@ import { EnrichmentConfigError, type EnrichmentConfig } from './common';
 import { eventFingerprint } from './event-fingerprint';
 import { cookieExtractor, httpHeaderExtractor } from './header-extractors';
 import { ipLookups } from './ip-lookups';
+import { pii } from './pii';
 import { refererParser } from './referer-parser';
 import { ENRICHMENT_ORDER, type Enrichment, type EnrichmentName } from './registry';
 import { uaParser } from './ua-parser';
@@ -30,6 +31,7 @@ export const FACTORIES: Partial<Record<EnrichmentName, EnrichmentFactory>> = {
   cookie_extractor_config: cookieExtractor,
   http_header_extractor_config: httpHeaderExtractor,
   ip_lookups: ipLookups,
+  pii_enrichment_config: pii,
 };
 
 export interface EnrichmentSource {
@@ -100,7 +102,12 @@ export async function buildEnrichments(
     if (!v.ok) {
       const violation = v.violation as { error?: { error?: string; dataReports?: Array<{ path: string | null; message: string }>; lookupHistory?: unknown } };
       const reports = violation.error?.dataReports;
-      if (reports?.length) throw new EnrichmentConfigError(source, `data.${fieldOf(reports[0]!.path)}`.replace(/\.\(root\)$/, ''), reports.map((r) => `${fieldOf(r.path)}: ${r.message}`).join('; '));
+      if (reports?.length) {
+        const first = reports[0]!;
+        // A report at the root names the missing/extra property in its message (`$.emitEvent: is missing ...`).
+        const named = fieldOf(first.path) === '(root)' ? /^\$\.([\w.[\]]+)/.exec(first.message)?.[1] : fieldOf(first.path);
+        throw new EnrichmentConfigError(source, named ? `data.${named}` : 'data', reports.map((r) => r.message).join('; '));
+      }
       throw new EnrichmentConfigError(source, 'schema', `cannot validate against ${schema}: ${v.kind}`);
     }
     const d = data as { enabled?: boolean; parameters?: Record<string, unknown> };
