@@ -48,7 +48,7 @@ export const command: Command = {
         kinesis: { strict: values['strict-kinesis'] },
       });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${port} on ${values.host} is already in use (pick another with --port)`);
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${port} on ${values.host} is already in use (pick another with --port)`, { cause: err });
       throw err;
     }
     process.stdout.write(
