@@ -92,7 +92,10 @@ export class Edge {
 
   private async dispatch(req: AnyReq, res: AnyRes): Promise<void> {
     const ac = new AbortController();
-    res.on('close', () => ac.abort());
+    // Only a client that went away mid-request aborts (long polls stop); a finished answer needs no abort.
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
     const requestId = randomUUID();
     let body: Buffer;
     try {
