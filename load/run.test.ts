@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { harness, type Harness, type TestCollector } from '../pipeline/collector/testkit';
 import { isLoopback, parseLoadArgs, runLoad } from './run';
@@ -19,12 +19,16 @@ describe('load runner: targets', () => {
     expect(() => parseLoadArgs(['--duration', 'soon'])).toThrow(/duration/);
   });
 
-  it('the CLI exits non-zero and sends nothing for a remote target, and prints --help', () => {
-    const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'load', 'run.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
-    const refused = run(['--target', 'http://192.0.2.1:9090', '--duration', '1s']);
+  it('the CLI exits non-zero and sends nothing for a remote target, and prints --help', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'load', 'run.ts'), ...args], { cwd: ROOT, timeout: 25_000 }, (err, stdout, stderr) =>
+          resolve({ status: err ? Number((err as { code?: unknown }).code ?? -1) : 0, stdout, stderr }),
+        ),
+      );
+    const [refused, help] = await Promise.all([run(['--target', 'http://192.0.2.1:9090', '--duration', '1s']), run(['--help'])]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/refusing to send load to non-loopback target 192\.0\.2\.1:9090/);
-    const help = run(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/--allow-remote/);
   });
