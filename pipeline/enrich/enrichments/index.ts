@@ -14,6 +14,7 @@ import { EnrichmentConfigError, type EnrichmentConfig } from './common';
 import { eventFingerprint } from './event-fingerprint';
 import { cookieExtractor, httpHeaderExtractor } from './header-extractors';
 import { ipLookups } from './ip-lookups';
+import { javascriptEnrichment } from './javascript';
 import { pii } from './pii';
 import { refererParser } from './referer-parser';
 import { ENRICHMENT_ORDER, type Enrichment, type EnrichmentName } from './registry';
@@ -31,6 +32,7 @@ export const FACTORIES: Partial<Record<EnrichmentName, EnrichmentFactory>> = {
   cookie_extractor_config: cookieExtractor,
   http_header_extractor_config: httpHeaderExtractor,
   ip_lookups: ipLookups,
+  javascript_script_config: (c) => javascriptEnrichment(c),
   pii_enrichment_config: pii,
 };
 
