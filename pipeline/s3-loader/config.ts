@@ -1,19 +1,13 @@
 import { ConfigError, section, type PipelineConfig } from '../config/index';
+import { consumerInputSchema, type ConsumerInput } from '../config/consumer-input';
 
 export type S3LoaderPurpose = 'raw' | 'enriched' | 'bad';
 
 /** One s3-loader instance (the pipeline config holds one per purpose under `s3Loader.<purpose>`). */
 export interface S3LoaderConfig {
   purpose: S3LoaderPurpose;
-  input: {
-    /** Stream to archive; default by purpose: raw / enriched / bad-1. */
-    stream: string;
-    /** Lease table; default `furrow-s3-loader-<purpose>`. */
-    applicationName: string;
-    initialPosition: 'TRIM_HORIZON' | 'LATEST';
-    /** GetRecords limit. */
-    maxRecords: number;
-  };
+  /** Stream (default by purpose: raw / enriched / bad-1) and lease table (default `furrow-s3-loader-<purpose>`). */
+  input: ConsumerInput;
   output: {
     /** `s3://bucket/prefix/`; default `s3://<bucket>/<purpose>/`. */
     path: string;
@@ -38,17 +32,7 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    input: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        stream: { type: 'string', minLength: 1 },
-        applicationName: { type: 'string', minLength: 3 },
-        initialPosition: { enum: ['TRIM_HORIZON', 'LATEST'], default: 'TRIM_HORIZON' },
-        maxRecords: { type: 'integer', minimum: 1, maximum: 10_000, default: 1_000 },
-      },
-    },
+    input: consumerInputSchema(),
     output: {
       type: 'object',
       additionalProperties: false,

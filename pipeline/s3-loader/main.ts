@@ -7,6 +7,7 @@ import pino from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Command } from '../cli';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index';
+import { parsePortFlag } from '../config/consumer-input';
 import { dynamoDbClient, kinesisClient, s3Client } from '../streams/aws-clients';
 import { KinesisConsumer } from '../streams/kinesis-consumer';
 import { KinesisProducer } from '../streams/kinesis-producer';
@@ -110,8 +111,7 @@ export const command: Command = {
     if (values.help) return void process.stdout.write(HELP + '\n');
     if (!values.config) throw new Error('--config FILE is required (see --help)');
     if (!values.purpose) throw new Error('--purpose raw|enriched|bad is required (see --help)');
-    const port = values.port === undefined ? undefined : Number(values.port);
-    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    const port = parsePortFlag(values.port);
     const app = await startS3Loader(loadPipelineConfig(values.config), values.purpose, { port });
     await untilSignal(() => app.shutdown());
   },

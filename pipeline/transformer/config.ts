@@ -1,7 +1,9 @@
 import { section, type PipelineConfig } from '../config/index';
+import { consumerInputSchema, type ConsumerInput } from '../config/consumer-input';
 
 export interface TransformerConfig {
-  input: { stream: string; applicationName: string; initialPosition: 'TRIM_HORIZON' | 'LATEST'; maxRecords: number };
+  /** Stream (default `streams.enriched`) and lease table (default `furrow-transformer`). */
+  input: ConsumerInput;
   output: {
     /** `s3://bucket/prefix/` where run folders go; default `s3://<bucket>/transformed/`. */
     path: string;
@@ -24,17 +26,7 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    input: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        stream: { type: 'string', minLength: 1 },
-        applicationName: { type: 'string', minLength: 3, default: 'furrow-transformer' },
-        initialPosition: { enum: ['TRIM_HORIZON', 'LATEST'], default: 'TRIM_HORIZON' },
-        maxRecords: { type: 'integer', minimum: 1, maximum: 10_000, default: 1_000 },
-      },
-    },
+    input: consumerInputSchema('furrow-transformer'),
     output: {
       type: 'object',
       additionalProperties: false,

@@ -8,6 +8,7 @@ import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Command } from '../cli';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index';
+import { parsePortFlag } from '../config/consumer-input';
 import { dynamoDbClient, kinesisClient, s3Client, sqsClient } from '../streams/aws-clients';
 import { KinesisConsumer } from '../streams/kinesis-consumer';
 import { FURROW_VERSION, startAppServer, untilSignal } from '../runtime/index';
@@ -98,8 +99,7 @@ export const command: Command = {
     const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (values.help) return void process.stdout.write(HELP + '\n');
     if (!values.config) throw new Error('--config FILE is required (see --help)');
-    const port = values.port === undefined ? undefined : Number(values.port);
-    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    const port = parsePortFlag(values.port);
     const app = await startTransformer(loadPipelineConfig(values.config), { port });
     await untilSignal(() => app.shutdown());
   },

@@ -1,0 +1,33 @@
+/** The `input` block every stream-consuming app shares (s3-loader, transformer): stream, lease table, start, batch size. */
+export interface ConsumerInput {
+  stream: string;
+  /** KCL application name = DynamoDB lease table. */
+  applicationName: string;
+  /** Where a brand-new application starts reading. */
+  initialPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** GetRecords limit. */
+  maxRecords: number;
+}
+
+/** JSON schema of the `input` block; `stream` defaults per app, so it is optional here. */
+export function consumerInputSchema(defaultApplicationName?: string): object {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      stream: { type: 'string', minLength: 1 },
+      applicationName: { type: 'string', minLength: 3, ...(defaultApplicationName ? { default: defaultApplicationName } : {}) },
+      initialPosition: { enum: ['TRIM_HORIZON', 'LATEST'], default: 'TRIM_HORIZON' },
+      maxRecords: { type: 'integer', minimum: 1, maximum: 10_000, default: 1_000 },
+    },
+  };
+}
+
+/** `--port` as given on a command line: undefined when absent, else 0-65535 or a clear error. */
+export function parsePortFlag(value: string | undefined, flag = '--port'): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag} must be 0-65535, got '${value}'`);
+  return port;
+}
