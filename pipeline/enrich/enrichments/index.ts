@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trySchemaKey } from '../../core/schema-key';
 import type { IgluClient } from '../../iglu/client';
+import { apiRequest } from './api-request';
 import { campaignAttribution } from './campaign-attribution';
 import { EnrichmentConfigError, type EnrichmentConfig } from './common';
 import { eventFingerprint } from './event-fingerprint';
@@ -33,6 +34,7 @@ export const FACTORIES: Partial<Record<EnrichmentName, EnrichmentFactory>> = {
   http_header_extractor_config: httpHeaderExtractor,
   ip_lookups: ipLookups,
   javascript_script_config: (c) => javascriptEnrichment(c),
+  api_request_enrichment_config: apiRequest,
   pii_enrichment_config: pii,
 };
 

@@ -13,7 +13,7 @@ import type { Enrichment } from './registry';
 
 const HASHES: Record<string, string> = { MD5: 'md5', 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
-type Token = { kind: 'name'; name: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
+export type Token = { kind: 'name'; name: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
 
 export function parseJsonPath(path: string): Token[] {
   if (!path.startsWith('$')) throw new Error(`JSONPath must start with $: ${path}`);
