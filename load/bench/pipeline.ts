@@ -68,7 +68,7 @@ export const bench: Bench = async ({ quick }) => {
         transformed: await metric(transformerUrl, 'furrow_transformer_events_good_total'),
         loaded: await metric(loaderUrl, 'furrow_loader_count_good_total'),
         transformerLagMs: await metric(transformerUrl, 'furrow_transformer_millis_behind_latest'),
-        feedLag: status.stages.find((s) => s.name === 'micro-feed')?.detail ?? '?',
+        feedLag: status.stages.find((s) => s.name === 'micro-feed')?.detail ?? '',
       };
     };
 
@@ -100,7 +100,7 @@ export const bench: Bench = async ({ quick }) => {
       const line =
         `${rate} req/s → ${r.requestsPerSecond.toFixed(1)} req/s, ${eventsPerSecond.toFixed(1)} events/s sent; HTTP p95 ${r.latencyMs.p95.toFixed(0)} ms, failed ${r.failed}; ` +
         `row latency p50 ${row?.p50.toFixed(0)} / p95 ${row?.p95.toFixed(0)} ms (${row?.n} probes, ${row?.missing} missing); downstream ${d ? `${d.total}/${r.expected.events}` : 'n/a'}; ` +
-        `backlog at send end: enrich ${backlog.enrich}, transformer ${backlog.transformer}, loader ${backlog.loader} (transformer lag ${atEnd.transformerLagMs} ms, feed ${atEnd.feedLag})`;
+        `backlog at send end: enrich ${backlog.enrich}, transformer ${backlog.transformer}, loader ${backlog.loader} (transformer lag ${atEnd.transformerLagMs} ms${atEnd.feedLag ? `, Micro feed ${atEnd.feedLag}` : ''})`;
       process.stdout.write(`    ${line}\n`);
       notes.push(`step ${step + 1}: ${line}`);
       const reason =
