@@ -18,6 +18,7 @@ import { ipLookups } from './ip-lookups';
 import { javascriptEnrichment } from './javascript';
 import { pii } from './pii';
 import { refererParser } from './referer-parser';
+import { sqlQuery } from './sql-query';
 import { ENRICHMENT_ORDER, type Enrichment, type EnrichmentName } from './registry';
 import { uaParser } from './ua-parser';
 
@@ -34,6 +35,7 @@ export const FACTORIES: Partial<Record<EnrichmentName, EnrichmentFactory>> = {
   http_header_extractor_config: httpHeaderExtractor,
   ip_lookups: ipLookups,
   javascript_script_config: (c) => javascriptEnrichment(c),
+  sql_query_enrichment_config: sqlQuery,
   api_request_enrichment_config: apiRequest,
   pii_enrichment_config: pii,
 };
