@@ -64,6 +64,8 @@ describe('javascript_script_config', () => {
     expect(await failureOf('function process() { return fetch("http://127.0.0.1/"); }')).toMatch(/fetch is not defined/);
     // Climbing to a Function constructor only reaches the sandbox's own one, with code generation off.
     expect(await failureOf('function process(event) { return event.getApp_id.constructor("return process")(); }')).toMatch(/Code generation from strings disallowed/);
+    // Replacing JSON.stringify cannot smuggle an object (and its toString) out of the sandbox.
+    expect(await failureOf('JSON.stringify = function () { return { toString: function () { for (;;) {} } }; }; function process() { return null; }')).toMatch(/not JSON/);
     const t0 = Date.now();
     expect(await failureOf('function process() { for (;;) {} }')).toMatch(/timed out after 200 ms/);
     expect(Date.now() - t0).toBeLessThan(5000);

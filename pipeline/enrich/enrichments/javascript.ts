@@ -77,6 +77,9 @@ export function javascriptEnrichment(c: EnrichmentConfig, opts: { timeoutMs?: nu
       } finally {
         delete context.__values;
       }
+      // A script may replace JSON.stringify: accept only a primitive string (no sandbox object, whose
+      // toString would run outside the time limit).
+      if (typeof text !== 'string') return fail('JavaScript function returned a value that is not JSON');
       let r: { values: (string | null)[]; dropped: boolean; out: unknown };
       try {
         r = JSON.parse(text) as typeof r;
