@@ -122,20 +122,23 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
   };
   try {
     say('starting the AWS emulator, Postgres and the Snowflake emulator…');
+    // All three start at once: the two PGlite instances dominate start-up.
     const awsP = startEmulator({ port: ports.aws, dataDir: dataDir && join(dataDir, 'aws') });
     const pgP = startPostgres({ port: ports.postgres, dataDir: dataDir && join(dataDir, 'postgres') });
-    const [aws, postgres] = (await Promise.all([awsP, pgP])) as [RunningEmulator, RunningPostgres];
-    cleanups.push(() => aws.stop(), () => postgres.stop());
-    say(`  AWS emulator ${aws.endpoint}, Postgres ${postgres.url}${postgres.embedded ? ' (embedded)' : ''}`);
     let snowflakeEmu: RunningSnowflakeEmulator | null = null;
     const snowflakeP =
       warehouseKind === 'snowflake'
-        ? startSnowflakeEmulator({ port: ports.snowflake, s3: { endpoint: aws.endpoint }, dataDir: dataDir && join(dataDir, 'snowflake') }).then((s) => {
+        ? startSnowflakeEmulator({ port: ports.snowflake, s3: { endpoint: `http://127.0.0.1:${ports.aws}` }, dataDir: dataDir && join(dataDir, 'snowflake') }).then((s) => {
             snowflakeEmu = s;
             cleanups.push(() => s.stop());
             say(`  Snowflake emulator ${s.url}`);
           })
         : Promise.resolve();
+    // Never leave a failed start's siblings running.
+    snowflakeP.catch(() => undefined);
+    const [aws, postgres] = (await Promise.all([awsP, pgP])) as [RunningEmulator, RunningPostgres];
+    cleanups.push(() => aws.stop(), () => postgres.stop());
+    say(`  AWS emulator ${aws.endpoint}, Postgres ${postgres.url}${postgres.embedded ? ' (embedded)' : ''}`);
 
     const clients: AwsClients = awsClients(emulatorSettings(aws.endpoint));
     cleanups.push(() => clients.destroy());
@@ -206,9 +209,10 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
     });
     const c = ['--config', configFile];
     say('starting the stages…');
-    await supervisor.start(stage('iglu-server', ['iglu-server', ...c, '--auto-setup'], ports.iglu), 60_000);
+    // Every stage starts at once; enrich retries Iglu lookups until the Iglu Server answers.
     await Promise.all(
       [
+        stage('iglu-server', ['iglu-server', ...c, '--auto-setup'], ports.iglu),
         stage('collector', ['collector', ...c], ports.collector),
         stage('enrich', ['enrich', ...c], ports.enrich),
         stage('s3-loader-raw', ['s3-loader', ...c, '--purpose', 'raw'], ports.s3LoaderRaw),
