@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeSync, fsyncSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -19,18 +19,45 @@ export class Journal<R = unknown> {
 
   /** Every record written so far, in order. A torn last line (crash mid-write) is ignored. */
   read(): R[] {
-    if (!existsSync(this.path)) return [];
-    const text = readFileSync(this.path, 'utf8');
     const out: R[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
+    this.forEach((r) => out.push(r));
+    return out;
+  }
+
+  /**
+   * Visit every record in order, reading the file in 4 MiB chunks so a journal larger than the biggest
+   * string V8 can hold (~512 MB) still replays.
+   */
+  forEach(visit: (record: R) => void): void {
+    if (!existsSync(this.path)) return;
+    const fd = openSync(this.path, 'r');
+    const chunk = Buffer.allocUnsafe(4 * 1024 * 1024);
+    let carry: Buffer = Buffer.alloc(0);
+    const parse = (line: Buffer) => {
+      if (line.length === 0) return;
       try {
-        out.push(JSON.parse(line) as R);
+        visit(JSON.parse(line.toString('utf8')) as R);
       } catch {
         // Only the last line can be torn; anything unparsable is skipped rather than failing start-up.
       }
+    };
+    try {
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, null);
+        if (n === 0) break;
+        const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+        let start = 0;
+        for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+          parse(data.subarray(start, nl));
+          start = nl + 1;
+        }
+        // Keep the unfinished line (copied: the chunk buffer is reused).
+        carry = Buffer.from(data.subarray(start));
+      }
+      parse(carry);
+    } finally {
+      closeSync(fd);
     }
-    return out;
   }
 
   append(record: R): void {
