@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../../pipeline/cli';
+import { parsePortFlag, untilSignal } from '../../pipeline/runtime/index';
 import { startEmulator } from './index';
 
 const HELP = `Usage: furrow emulator [--host 127.0.0.1] [--port 4566] [--data-dir DIR] [--strict-kinesis]
@@ -36,8 +37,7 @@ export const command: Command = {
       process.stdout.write(HELP + '\n');
       return;
     }
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    const port = parsePortFlag(values.port)!;
     let emu;
     try {
       emu = await startEmulator({
@@ -56,13 +56,9 @@ export const command: Command = {
         (values['data-dir'] ? `, state in ${values['data-dir']}` : ', state in memory') +
         '\n',
     );
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.stdout.write('furrow emulator: stopping\n');
-        void emu.stop().then(resolve);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    await untilSignal(() => {
+      process.stdout.write('furrow emulator: stopping\n');
+      return emu.stop();
     });
   },
 };

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../../pipeline/cli';
+import { parsePortFlag } from '../../pipeline/runtime/index';
 import { startEmulate } from './index';
 
 const HELP = `Usage: furrow emulate [options]      (npm run emulate -- [options])
@@ -21,13 +22,6 @@ Options:
   -h, --help                       this text
 
 Ctrl-C (or SIGTERM) stops every stage cleanly.`;
-
-function port(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be 0-65535, got '${v}'`);
-  return n;
-}
 
 export const command: Command = {
   summary: 'the whole pipeline on this machine',
@@ -55,11 +49,11 @@ export const command: Command = {
     if (windowSeconds !== undefined && !(windowSeconds > 0)) throw new Error('--window-seconds must be a positive number');
     const ports = Object.fromEntries(
       Object.entries({
-        collector: port(values.port, '--port'),
-        aws: port(values['aws-port'], '--aws-port'),
-        iglu: port(values['iglu-port'], '--iglu-port'),
-        postgres: port(values['postgres-port'], '--postgres-port'),
-        snowflake: port(values['snowflake-port'], '--snowflake-port'),
+        collector: parsePortFlag(values.port, '--port'),
+        aws: parsePortFlag(values['aws-port'], '--aws-port'),
+        iglu: parsePortFlag(values['iglu-port'], '--iglu-port'),
+        postgres: parsePortFlag(values['postgres-port'], '--postgres-port'),
+        snowflake: parsePortFlag(values['snowflake-port'], '--snowflake-port'),
       }).filter(([, v]) => v !== undefined),
     );
     const log = (line: string) => process.stdout.write(`[emulate] ${line}\n`);

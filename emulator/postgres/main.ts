@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../../pipeline/cli';
+import { parsePortFlag, untilSignal } from '../../pipeline/runtime/index';
 import { DEFAULT_EMBEDDED_PORT, startPostgres } from './index';
 
 const HELP = `Usage: furrow postgres [--host 127.0.0.1] [--port ${DEFAULT_EMBEDDED_PORT}] [--data-dir DIR]
@@ -32,17 +33,12 @@ export const command: Command = {
       process.stdout.write(HELP + '\n');
       return;
     }
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    const port = parsePortFlag(values.port)!;
     const pg = await startPostgres({ host: values.host, port, dataDir: values['data-dir'], databaseUrl: undefined });
     process.stdout.write(`furrow postgres listening: ${pg.url}` + (values['data-dir'] ? ` (data in ${values['data-dir']})` : ' (in memory)') + '\n');
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.stdout.write('furrow postgres: stopping\n');
-        void pg.stop().then(resolve);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    await untilSignal(() => {
+      process.stdout.write('furrow postgres: stopping\n');
+      return pg.stop();
     });
   },
 };

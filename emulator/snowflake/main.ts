@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../../pipeline/cli';
+import { parsePortFlag, untilSignal } from '../../pipeline/runtime/index';
 import { DEFAULT_SNOWFLAKE_PORT, startSnowflakeEmulator } from './index';
 
 const HELP = `Usage: furrow snowflake-emulator [--port 8085] [--s3-endpoint URL] [--database-url URL | --data-dir DIR]
@@ -42,8 +43,7 @@ export const command: Command = {
       process.stdout.write(HELP + '\n');
       return;
     }
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    const port = parsePortFlag(values.port)!;
     let users: Record<string, string> | undefined;
     for (const u of values.user ?? []) {
       const i = u.indexOf(':');
@@ -69,13 +69,9 @@ export const command: Command = {
       throw err;
     }
     process.stdout.write(`furrow snowflake-emulator listening on ${sf.url} (stages read from ${endpoint}; ${values['database-url'] ? 'external Postgres' : 'in-process PGlite'})\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.stdout.write('furrow snowflake-emulator: stopping\n');
-        void sf.stop().then(resolve);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    await untilSignal(() => {
+      process.stdout.write('furrow snowflake-emulator: stopping\n');
+      return sf.stop();
     });
   },
 };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import type { Command } from '../cli';
+import { parsePortFlag } from '../runtime/index';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index';
 import { kinesisClient } from '../streams/aws-clients';
 import { KinesisProducer } from '../streams/kinesis-producer';
@@ -130,11 +131,7 @@ export const command: Command = {
       return;
     }
     if (!values.config) throw new Error('--config FILE is required (see --help)');
-    let portOverride: number | undefined;
-    if (values.port !== undefined) {
-      portOverride = Number(values.port);
-      if (!Number.isInteger(portOverride) || portOverride < 0 || portOverride > 65535) throw new Error(`--port must be 0-65535, got '${values.port}'`);
-    }
+    const portOverride = parsePortFlag(values.port);
     const pipeline = loadPipelineConfig(values.config);
     let running: RunningCollector;
     try {

@@ -15,7 +15,7 @@ import { defaultResolverConfig, resolverFromConfig, resolverFromFile } from '../
 import { dynamoDbClient, kinesisClient } from '../streams/aws-clients';
 import { KinesisConsumer } from '../streams/kinesis-consumer';
 import { KinesisProducer } from '../streams/kinesis-producer';
-import { FURROW_VERSION, startAppServer, untilSignal } from '../runtime/index';
+import { FURROW_VERSION, parsePortFlag, startAppServer, untilSignal } from '../runtime/index';
 import { enrichConfig, partitionKeyField, type EnrichConfig } from './config';
 import { buildEnrichments, inlineSources, readEnrichmentDir } from './enrichments/index';
 import { EnrichmentRegistry } from './enrichments/registry';
@@ -169,8 +169,7 @@ export const command: Command = {
       return;
     }
     if (!values.config) throw new Error('--config FILE is required (see --help)');
-    const port = values.port === undefined ? undefined : Number(values.port);
-    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    const port = parsePortFlag(values.port);
     const running = await startEnrich(loadPipelineConfig(values.config), { port, enrichmentsDir: values.enrichments });
     await untilSignal(() => running.stop());
   },

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import type { Command } from '../cli';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index';
-import { FURROW_VERSION, startAppServer, untilSignal } from '../runtime/index';
+import { FURROW_VERSION, parsePortFlag, startAppServer, untilSignal } from '../runtime/index';
 import { s3Client, sqsClient } from '../streams/aws-clients';
 import { loaderConfig, type LoaderConfig } from './config';
 import { Loader } from './loader';
@@ -132,8 +132,7 @@ export const command: Command = {
     const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     if (values.help) return void process.stdout.write(HELP + '\n');
     if (!values.config) throw new Error('--config FILE is required (see --help)');
-    const port = values.port === undefined ? undefined : Number(values.port);
-    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+    const port = parsePortFlag(values.port);
     const app = await startLoader(loadPipelineConfig(values.config), { port });
     await untilSignal(() => app.stop());
   },

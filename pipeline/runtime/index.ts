@@ -73,3 +73,11 @@ export function untilSignal(shutdown: () => Promise<void>): Promise<void> {
     process.on('SIGINT', onSignal);
   });
 }
+
+/** `--port` (or another port flag) as given on a command line: undefined when absent, else 0-65535 or a clear error. */
+export function parsePortFlag(value: string | undefined, flag = '--port'): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag} must be 0-65535, got '${value}'`);
+  return port;
+}

@@ -7,11 +7,10 @@ import pino from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Command } from '../cli';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index';
-import { parsePortFlag } from '../config/consumer-input';
 import { dynamoDbClient, kinesisClient, s3Client } from '../streams/aws-clients';
 import { KinesisConsumer } from '../streams/kinesis-consumer';
 import { KinesisProducer } from '../streams/kinesis-producer';
-import { FURROW_VERSION, startAppServer, untilSignal } from '../runtime/index';
+import { FURROW_VERSION, parsePortFlag, startAppServer, untilSignal } from '../runtime/index';
 import { s3LoaderConfig } from './config';
 import { S3LoaderProcessor } from './processor';
 

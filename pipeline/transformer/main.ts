@@ -8,10 +8,9 @@ import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Command } from '../cli';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index';
-import { parsePortFlag } from '../config/consumer-input';
 import { dynamoDbClient, kinesisClient, s3Client, sqsClient } from '../streams/aws-clients';
 import { KinesisConsumer } from '../streams/kinesis-consumer';
-import { FURROW_VERSION, startAppServer, untilSignal } from '../runtime/index';
+import { FURROW_VERSION, parsePortFlag, startAppServer, untilSignal } from '../runtime/index';
 import { transformerConfig } from './config';
 import { TransformerProcessor } from './processor';
 

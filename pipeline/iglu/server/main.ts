@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../../cli';
+import { parsePortFlag } from '../../runtime/index';
 import { loadPipelineConfig } from '../../config/index';
 import { s3Client } from '../../streams/aws-clients';
 import { igluServerSection, loadIgluServerConfig } from './config';
@@ -60,8 +61,7 @@ export const command: Command = {
         const aws = values.config ? loadPipelineConfig(values.config).aws : { region: process.env.AWS_REGION ?? 'us-east-1' };
         source = new S3Source(s3Client(aws), bucket, prefix);
       }
-      const port = Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got '${values.port}'`);
+      const port = parsePortFlag(values.port)!;
       const reg = await startStaticRegistry(source, { host: values.host, port });
       process.stdout.write(`furrow static Iglu registry serving ${source.description} at ${reg.url}/schemas/…\n`);
       await waitForSignal(reg.stop, 'furrow iglu-server static');
