@@ -1,12 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AwsError } from '../errors';
 import type { EdgeResponse } from '../types';
-import { checksumXml, invalidArgument, noSuchKey, normalizeEtag, objectPropsFromRequest, requestedChecksumAlgorithm, type S3Call } from './call';
+import { checksumXml, invalidArgument, normalizeEtag, objectPropsFromRequest, requestedChecksumAlgorithm, type S3Call } from './call';
 import { storedContentEncoding } from './chunked';
 import { checksumHeader, checksumOf, compositeChecksum, createHasher, isWellFormedChecksum } from './checksums';
-import { evaluateConditions } from './conditions';
 import { ownerXml, urlEncodeName } from './listing';
-import { checkWriteConditions, parseCopySource } from './objects';
+import { checkWriteConditions, copySourceObject } from './objects';
 import { header, readVerifiedBody } from './payload';
 import type { ChecksumType, MultipartUpload, S3Object, StoredChecksum, UploadPart } from './store';
 import { el, isoTime, leafText, malformedXml, parseXmlBody, wrap, xmlResponse } from './xml';
@@ -90,20 +89,7 @@ export function uploadPartCopy(call: S3Call): EdgeResponse {
   const { req, bucket, key, store } = call;
   const partNumber = partNumberOf(req.query);
   const upload = store.upload(req.query.get('uploadId') ?? '', bucket, key);
-  const source = parseCopySource(header(req, 'x-amz-copy-source') ?? '');
-  const src = store.bucket(source.bucket).objects.get(source.key);
-  if (!src) throw noSuchKey(source.key);
-  evaluateConditions(
-    {
-      ifMatch: header(req, 'x-amz-copy-source-if-match'),
-      ifNoneMatch: header(req, 'x-amz-copy-source-if-none-match'),
-      ifModifiedSince: header(req, 'x-amz-copy-source-if-modified-since'),
-      ifUnmodifiedSince: header(req, 'x-amz-copy-source-if-unmodified-since'),
-    },
-    src.etag,
-    src.lastModified,
-    true,
-  );
+  const { src } = copySourceObject(req, store);
   const rangeText = header(req, 'x-amz-copy-source-range');
   let data: Buffer;
   if (rangeText === undefined) data = store.bodies.read(src.body);

@@ -145,20 +145,7 @@ export function deleteObjects({ req, bucket, store }: S3Call): EdgeResponse {
 
 export function copyObject({ req, bucket, key, store, ctx }: S3Call): EdgeResponse {
   store.bucket(bucket);
-  const source = parseCopySource(header(req, 'x-amz-copy-source') ?? '');
-  const src = store.bucket(source.bucket).objects.get(source.key);
-  if (!src) throw noSuchKey(source.key);
-  evaluateConditions(
-    {
-      ifMatch: header(req, 'x-amz-copy-source-if-match'),
-      ifNoneMatch: header(req, 'x-amz-copy-source-if-none-match'),
-      ifModifiedSince: header(req, 'x-amz-copy-source-if-modified-since'),
-      ifUnmodifiedSince: header(req, 'x-amz-copy-source-if-unmodified-since'),
-    },
-    src.etag,
-    src.lastModified,
-    true,
-  );
+  const { source, src } = copySourceObject(req, store);
   const directive = (header(req, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE')
     throw invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
@@ -185,6 +172,25 @@ export function copyObject({ req, bucket, key, store, ctx }: S3Call): EdgeRespon
 function copiedProps(o: S3Object): ObjectProps {
   const { contentType, contentEncoding, cacheControl, contentDisposition, contentLanguage, expires, metadata, storageClass } = o;
   return { contentType, contentEncoding, cacheControl, contentDisposition, contentLanguage, expires, metadata: { ...metadata }, storageClass };
+}
+
+/** The object `x-amz-copy-source` names, after its `x-amz-copy-source-if-*` conditions (CopyObject, UploadPartCopy). */
+export function copySourceObject(req: S3Call['req'], store: S3Store): { source: { bucket: string; key: string }; src: S3Object } {
+  const source = parseCopySource(header(req, 'x-amz-copy-source') ?? '');
+  const src = store.bucket(source.bucket).objects.get(source.key);
+  if (!src) throw noSuchKey(source.key);
+  evaluateConditions(
+    {
+      ifMatch: header(req, 'x-amz-copy-source-if-match'),
+      ifNoneMatch: header(req, 'x-amz-copy-source-if-none-match'),
+      ifModifiedSince: header(req, 'x-amz-copy-source-if-modified-since'),
+      ifUnmodifiedSince: header(req, 'x-amz-copy-source-if-unmodified-since'),
+    },
+    src.etag,
+    src.lastModified,
+    true,
+  );
+  return { source, src };
 }
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=..]`, URL-encoded. */
