@@ -1,19 +1,10 @@
 import type { AttributeMap } from './attributes';
 import type { MessageData } from './message';
-import { SqsQueue, type DedupEntry } from './queue';
+import { SqsQueue, type DedupEntry, type QueueInit } from './queue';
 
 /** A queue's identity and settings as persisted (CreateQueue, and the head of every snapshot). */
-export interface QueueSnapshot {
-  name: string;
-  fifo: boolean;
-  attributes: AttributeMap;
-  tags: Record<string, string>;
-  createdAt: number;
-  lastModifiedAt: number;
-  incarnation: string;
-  nextSequence?: string;
-  lastPurgeAt?: number;
-}
+/** A queue as journaled: its creation parameters minus the ARN (derived from name and account on replay). */
+export type QueueSnapshot = Omit<QueueInit, 'arn'>;
 
 /**
  * One journaled mutation. Each acknowledged SQS call appends its record before answering; replay applies
