@@ -1,7 +1,9 @@
 /**
  * SQS throughput of Furrow's emulator through the real @aws-sdk/client-sqs: a few workers each loop
  * SendMessageBatch(10) → ReceiveMessage(10) → DeleteMessageBatch(what came back), and we count messages
- * that made the whole trip. The same-run baseline is the floor: a bare node:http server in its own process
+ * that made the whole trip. The workers run in CLIENT_THREADS worker threads, one SDK client each: a single
+ * SDK client thread tops out near 5,000 messages/s on its own, so one thread would measure the client,
+ * not the server (as a fleet of loaders would not be one thread either). The same-run baseline is the floor: a bare node:http server in its own process
  * answering the same three calls with canned, SDK-valid JSON (MD5s included), so the ratio says how much of
  * the transport + SDK budget the emulator's own work costs. Rounds of the two alternate (quick: one round of
  * 3 s each; full: three rounds of 4 s each), each after a 1 s warm-up, and the emulator's queue is checked
@@ -10,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -23,6 +26,7 @@ import { emulatorSettings, sqsClient } from '../../pipeline/streams/aws-clients'
 import type { BenchMetric } from './types';
 
 const WORKERS = 4;
+const CLIENT_THREADS = 2;
 const BATCH = 10;
 /** A small event-like body; every message carries the same one so the floor's canned MD5s are right. */
 const BODY = JSON.stringify({ event_id: '0b1f4a8e-2c3d-4e5f-8a9b-0c1d2e3f4a5b', app_id: 'bench', payload: 'x'.repeat(200) });
@@ -42,28 +46,26 @@ export async function benchSqs(endpoint: string, opts: { quick?: boolean } = {})
   const floor: Trip = { delivered: 0, sent: 0, seconds: 0 };
   await withFloorServer(async (floorEndpoint) => {
     const emulator = sqsClient(emulatorSettings(endpoint, { maxAttempts: 1, maxSockets: WORKERS }));
-    const bare = sqsClient(emulatorSettings(floorEndpoint, { maxAttempts: 1, maxSockets: WORKERS }));
     try {
       const { QueueUrl } = await emulator.send(new CreateQueueCommand({ QueueName: `bench-sqs-${Date.now()}` }));
       let deleted = 0;
       for (let r = 0; r < rounds; r++) {
-        const a = await loop(emulator, QueueUrl!, secondsPerRound);
+        const a = await loopInThreads(endpoint, QueueUrl!, secondsPerRound);
         add(ours, a);
         deleted += a.deletedTotal;
-        add(floor, await loop(bare, 'http://floor/000000000000/bench', secondsPerRound));
+        add(floor, await loopInThreads(floorEndpoint, 'http://floor/000000000000/bench', secondsPerRound));
       }
       await checkNothingLost(emulator, QueueUrl!, ours.sent, deleted);
       await emulator.send(new DeleteQueueCommand({ QueueUrl }));
     } finally {
       emulator.destroy();
-      bare.destroy();
     }
   });
   const rate = ours.delivered / ours.seconds;
   const floorRate = floor.delivered / floor.seconds;
   return [
     {
-      name: `sqs send+receive+delete messages/s (${WORKERS} workers, batches of ${BATCH}, ${cpus().length} cores)`,
+      name: `sqs send+receive+delete messages/s (${CLIENT_THREADS} client threads x ${WORKERS} workers, batches of ${BATCH}, ${cpus().length} cores)`,
       value: rate,
       unit: 'messages/s',
       baseline: { name: 'bare node:http with canned SQS answers (transport + SDK floor)', value: floorRate },
@@ -89,8 +91,42 @@ async function checkNothingLost(client: SQSClient, QueueUrl: string, sent: numbe
   if (left !== sent - deleted) throw new Error(`sqs bench: sent ${sent}, deleted ${deleted}, but ${left} are left in the queue`);
 }
 
+interface LoopJob {
+  endpoint: string;
+  QueueUrl: string;
+  seconds: number;
+}
+type LoopResult = Trip & { deletedTotal: number };
+
+/** Run `loop` in CLIENT_THREADS worker threads at once (each with its own SDK client) and add up. */
+async function loopInThreads(endpoint: string, QueueUrl: string, seconds: number): Promise<LoopResult> {
+  const job: LoopJob = { endpoint, QueueUrl, seconds };
+  // Workers don't inherit tsx's loader hooks: register them first, then load this file.
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const results = await Promise.all(
+    Array.from(
+      { length: CLIENT_THREADS },
+      () =>
+        new Promise<LoopResult>((resolve, reject) => {
+          const w = new Worker(boot, { eval: true, workerData: job });
+          w.once('message', (r: LoopResult) => resolve(r));
+          w.once('error', reject);
+          w.once('exit', (code) => reject(new Error(`sqs bench client thread exited with ${code}`)));
+        }),
+    ),
+  );
+  const total: LoopResult = { delivered: 0, sent: 0, seconds: 0, deletedTotal: 0 };
+  for (const r of results) {
+    total.delivered += r.delivered;
+    total.sent += r.sent;
+    total.deletedTotal += r.deletedTotal;
+    total.seconds = Math.max(total.seconds, r.seconds);
+  }
+  return total;
+}
+
 /** Warm up for a second, then count full trips for `seconds`. */
-async function loop(client: SQSClient, QueueUrl: string, seconds: number): Promise<Trip & { deletedTotal: number }> {
+async function loop(client: SQSClient, QueueUrl: string, seconds: number): Promise<LoopResult> {
   const entries = Array.from({ length: BATCH }, (_, i) => ({ Id: String(i), MessageBody: BODY }));
   let counting = false;
   let stop = false;
@@ -189,3 +225,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// A client thread of loopInThreads: run one loop and hand the counts back.
+if (!isMainThread && parentPort && (workerData as LoopJob | undefined)?.QueueUrl) {
+  const job = workerData as LoopJob;
+  const client = sqsClient(emulatorSettings(job.endpoint, { maxAttempts: 1, maxSockets: WORKERS }));
+  const result = await loop(client, job.QueueUrl, job.seconds);
+  client.destroy();
+  parentPort.postMessage(result);
+}
