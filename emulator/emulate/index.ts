@@ -41,6 +41,8 @@ export interface EmulateOptions {
   windowSeconds?: number;
   /** Progress lines. */
   progress?: (line: string) => void;
+  /** The collector's ackMode: `ack` answers 200 only once Kinesis has the record (default buffered). */
+  collectorAckMode?: 'buffered' | 'ack';
 }
 
 export interface RunningEmulate {
@@ -50,6 +52,8 @@ export interface RunningEmulate {
   supervisor: Supervisor;
   store: MicroStore;
   warehouse: WarehouseReader;
+  /** The embedded Postgres (Iglu tables, and atomic.events with `warehouse: 'postgres'`); `restart()` for fault tests. */
+  postgres: RunningPostgres;
   startedInMs: number;
   stop(): Promise<void>;
 }
@@ -165,7 +169,7 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
     say('  streams raw, enriched, bad-1, bad-2; bucket furrow; queue furrow-loader.fifo (DLQ furrow-loader-dlq.fifo)');
 
     const igluApiKey = randomUUID();
-    const pipeline = emulatePipelineConfig({ ports, postgresUrl: postgres.url, warehouse: warehouseKind, igluApiKey, enrichments, windowSeconds: opts.windowSeconds ?? 1 });
+    const pipeline = emulatePipelineConfig({ ports, postgresUrl: postgres.url, warehouse: warehouseKind, igluApiKey, enrichments, windowSeconds: opts.windowSeconds ?? 1, collectorAckMode: opts.collectorAckMode });
     const configFile = join(stateDir, 'pipeline.json');
     writeFileSync(configFile, JSON.stringify(pipeline, null, 2));
 
@@ -271,6 +275,7 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
       supervisor,
       store,
       warehouse,
+      postgres,
       startedInMs: Date.now() - t0,
       stop: stopAll,
     };

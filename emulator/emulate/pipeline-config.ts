@@ -39,6 +39,8 @@ export interface EmulateConfigInput {
   /** Self-describing enrichment configs loaded from `--enrichments DIR`. */
   enrichments: Record<string, unknown>[];
   windowSeconds: number;
+  /** The collector's ackMode; default buffered (answer once queued). */
+  collectorAckMode?: 'buffered' | 'ack';
 }
 
 export const EMULATE_NAMES = {
@@ -60,6 +62,7 @@ export function emulatePipelineConfig(i: EmulateConfigInput): PipelineConfig {
       microUpstream: loopback(i.ports.micro),
       // Events should reach the stream at once on a laptop: small batches, short timer.
       sink: { buffer: { timeLimitMs: 50 } },
+      ...(i.collectorAckMode ? { ackMode: i.collectorAckMode } : {}),
     },
     enrich: {
       ...consumer,

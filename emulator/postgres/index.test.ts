@@ -47,6 +47,25 @@ describe('startPostgres', () => {
     }
     // Two PGlite start-ups (the first one initialises the directory): ~10 s on an idle machine, more on a busy one.
   }, 300_000);
+
+  it('restarts in place: same URL, committed rows kept (in memory too), clients reconnect', async () => {
+    const running = await startPostgres({ port: 0, databaseUrl: undefined });
+    try {
+      await query(running.url, 'CREATE TABLE kept (id int PRIMARY KEY)');
+      await query(running.url, 'INSERT INTO kept VALUES (1)');
+      const pool = new pg.Pool({ connectionString: running.url, max: 1 });
+      pool.on('error', () => {});
+      expect((await pool.query('SELECT count(*)::int AS n FROM kept')).rows).toEqual([{ n: 1 }]);
+      await running.restart({ downMs: 100 });
+      // The pool's connection died with the old server; the next query gets a new one.
+      let rows: unknown[] | undefined;
+      for (let i = 0; i < 5 && !rows; i++) rows = await pool.query('SELECT id FROM kept').then((r) => r.rows, () => undefined);
+      expect(rows).toEqual([{ id: 1 }]);
+      await pool.end();
+    } finally {
+      await running.stop();
+    }
+  }, 300_000);
 });
 
 describe('openTestDatabase', () => {

@@ -33,6 +33,13 @@ export interface RunningPostgres {
   embedded: boolean;
   /** Stops the embedded server and closes the database (a no-op for an external server). */
   stop(): Promise<void>;
+  /**
+   * Restart the embedded server in place, as a crash-and-restart would look to clients: every connection
+   * is closed, the database is closed, and after `downMs` (default 0) it is opened again from the same data
+   * (its dataDir, or a dump taken before closing when it lives in memory) and served on the same host and
+   * port. Not supported for an external server.
+   */
+  restart(opts?: { downMs?: number }): Promise<void>;
 }
 
 export class PostgresStartError extends Error {
@@ -44,7 +51,13 @@ export class PostgresStartError extends Error {
 
 export async function startPostgres(opts: StartPostgresOptions = {}): Promise<RunningPostgres> {
   const external = 'databaseUrl' in opts ? opts.databaseUrl : process.env.DATABASE_URL;
-  if (external) return { url: external, embedded: false, stop: async () => {} };
+  if (external)
+    return {
+      url: external,
+      embedded: false,
+      stop: async () => {},
+      restart: () => Promise.reject(new Error('cannot restart an external Postgres server')),
+    };
 
   // Imported lazily: apps pointed at a real Postgres never load the 10 MB WASM bundle.
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
@@ -53,28 +66,46 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
     dataDir = resolve(opts.dataDir);
     mkdirSync(dataDir, { recursive: true });
   }
-  const db = await PGlite.create(dataDir ? { dataDir } : {});
   const host = opts.host ?? '127.0.0.1';
-  const server = new PGLiteSocketServer({ db, host, port: opts.port ?? DEFAULT_EMBEDDED_PORT, maxConnections: opts.maxConnections ?? 32 });
-  try {
-    await server.start();
-  } catch (err) {
-    await db.close().catch(() => {});
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') throw new PostgresStartError(`port ${opts.port ?? DEFAULT_EMBEDDED_PORT} on ${host} is already in use`);
-    throw err;
-  }
-  const conn = server.getServerConn(); // "host:port" with the real port when 0 was asked
+  const open = async (port: number, loadDataDir?: Blob) => {
+    const db = await PGlite.create(dataDir ? { dataDir } : loadDataDir ? { loadDataDir } : {});
+    const server = new PGLiteSocketServer({ db, host, port, maxConnections: opts.maxConnections ?? 32 });
+    try {
+      await server.start();
+    } catch (err) {
+      await db.close().catch(() => {});
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE') throw new PostgresStartError(`port ${port} on ${host} is already in use`);
+      throw err;
+    }
+    return { db, server };
+  };
+  let current = await open(opts.port ?? DEFAULT_EMBEDDED_PORT);
+  const conn = current.server.getServerConn(); // "host:port" with the real port when 0 was asked
+  const port = Number(conn.slice(conn.lastIndexOf(':') + 1));
   let stopped: Promise<void> | undefined;
+  let restarting: Promise<void> = Promise.resolve();
+  const close = async () => {
+    await current.server.stop();
+    await current.db.close();
+  };
   return {
     url: `postgres://postgres@${conn}/postgres`,
     embedded: true,
     stop() {
-      stopped ??= (async () => {
-        await server.stop();
-        await db.close();
-      })();
+      stopped ??= restarting.catch(() => {}).then(close);
       return stopped;
+    },
+    restart({ downMs = 0 } = {}) {
+      if (stopped) return Promise.reject(new Error('the embedded Postgres is stopped'));
+      restarting = restarting.then(async () => {
+        await current.server.stop();
+        const dump = dataDir ? undefined : await current.db.dumpDataDir('none');
+        await current.db.close();
+        if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+        current = await open(port, dump);
+      });
+      return restarting;
     },
   };
 }

@@ -32,7 +32,7 @@ let users = 0;
 
 function server(): Promise<RunningPostgres> {
   const url = process.env.FURROW_TEST_DATABASE_URL;
-  if (url) return Promise.resolve({ url, embedded: false, stop: async () => {} });
+  if (url) return startPostgres({ databaseUrl: url });
   shared ??= startPostgres({ port: 0, databaseUrl: undefined });
   return shared;
 }
