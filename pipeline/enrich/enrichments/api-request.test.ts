@@ -81,7 +81,7 @@ describe('api_request_enrichment_config (against a local HTTP server)', () => {
     const slow = await enrichOne(await settingsWith([apiConfig(`${BASE()}/slow/{{uid}}`, {}, 'GET', 200)]), EV);
     expect(slow.bad!.schema).toContain('enrichment_failures');
     expect(slow.bad!.data.failure.messages[0].message.error).toMatch(/timed out after 200 ms/);
-    expect(slow.bad!.data.failure.messages[0].enrichment.identifier).toBe('api_request_enrichment_config');
+    expect(slow.bad!.data.failure.messages[0].enrichment.identifier).toBe('api-request');
     const boom = await enrichOne(await settingsWith([apiConfig(`${BASE()}/boom/{{uid}}`)]), EV);
     expect(boom.bad!.data.failure.messages[0].message.error).toMatch(/responded 500/);
     const ignored = await enrichOne(await settingsWith([apiConfig(`${BASE()}/boom/{{uid}}`, { ignoreOnError: true })]), EV);

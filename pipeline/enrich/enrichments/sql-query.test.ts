@@ -61,7 +61,7 @@ describe('sql_query_enrichment_config (Postgres)', () => {
     const one = await settingsWith([sqlConfig(q(), { expectedRows: 'EXACTLY_ONE' })]);
     const { bad } = await enrichOne(one, { e: 'pv', tv: 't', p: 'web', uid: 'u-2' });
     expect(bad!.data.failure.messages[0].message.error).toMatch(/returned 2 rows, expected EXACTLY_ONE/);
-    expect(bad!.data.failure.messages[0].enrichment.identifier).toBe('sql_query_enrichment_config');
+    expect(bad!.data.failure.messages[0].enrichment.identifier).toBe('sql-query');
     const down = await settingsWith([sqlConfig(q(), {}, {}, 1)]);
     const d = await enrichOne(down, { e: 'pv', tv: 't', p: 'web', uid: 'u-1' });
     expect(d.bad!.data.failure.messages[0].message.error).toMatch(/SQL query failed/);
