@@ -3,10 +3,11 @@
  * pglite-socket, so the `pg` client talks to it exactly as to a real server. Used unless a
  * `DATABASE_URL` is given, in which case that server is used and nothing is started.
  *
- * Known limits (architecture.md): start-up costs 3.5-4 s and ~500 MB, so start it once; the socket
- * server multiplexes every connection onto one session (session settings such as `SET search_path`
- * are shared, a second connection waits while another holds a transaction open); COPY FROM STDIN
- * over the wire wedges the server, so never use it against the embedded one.
+ * Known limits (architecture.md): start-up costs about a CPU-second (a pristine cluster is loaded;
+ * initdb runs once per machine, see pglite-cluster.ts) and ~500 MB, so start it once; the socket server
+ * multiplexes every connection onto one session (session settings such as `SET search_path` are shared,
+ * a second connection waits while another holds a transaction open); COPY FROM STDIN over the wire
+ * wedges the server, so never use it against the embedded one.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -60,7 +61,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
     };
 
   // Imported lazily: apps pointed at a real Postgres never load the 10 MB WASM bundle.
-  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
+  const [{ createPglite }, { PGLiteSocketServer }] = await Promise.all([import('./pglite-cluster'), import('@electric-sql/pglite-socket')]);
   let dataDir: string | undefined;
   if (opts.dataDir) {
     dataDir = resolve(opts.dataDir);
@@ -68,7 +69,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
   }
   const host = opts.host ?? '127.0.0.1';
   const open = async (port: number, loadDataDir?: Blob) => {
-    const db = await PGlite.create(dataDir ? { dataDir } : loadDataDir ? { loadDataDir } : {});
+    const db = await createPglite(dataDir ? { dataDir } : loadDataDir ? { loadDataDir } : {});
     const server = new PGLiteSocketServer({ db, host, port, maxConnections: opts.maxConnections ?? 32 });
     try {
       await server.start();

@@ -54,9 +54,8 @@ export class PgliteBackend implements PgBackend {
   ) {}
 
   static async create(dataDir?: string): Promise<PgliteBackend> {
-    const mod = await import('@electric-sql/pglite');
-    const db = new mod.PGlite(dataDir ? { dataDir } : {});
-    await db.waitReady;
+    const [mod, { createPglite }] = await Promise.all([import('@electric-sql/pglite'), import('../postgres/pglite-cluster')]);
+    const db = await createPglite(dataDir ? { dataDir } : {});
     const parsers: Record<number, (v: string) => string> = {};
     for (const oid of Object.keys(mod.types.parsers)) parsers[Number(oid)] = (v) => v;
     for (const oid of [16, 17, 20, 21, 23, 26, 114, 700, 701, 1082, 1083, 1114, 1184, 1700, 3802]) parsers[oid] = (v) => v;
