@@ -92,3 +92,28 @@ export function linkGeoLite2Package(dir: string): boolean {
   if (existsSync(files.ipv6)) symlinkSync(files.ipv6, join(dir, 'GeoLite2-City.ipv6.mmdb'));
   return true;
 }
+
+/** Furrow's own small robot lists (IAB file formats; NOT the licensed IAB/ABC list): `iab-lists/`. */
+export const FURROW_IAB_LISTS_DIR = join(import.meta.dirname, 'iab-lists');
+
+/**
+ * `iab_spiders_and_robots_enrichment` 1-0-1 reading the three list files from a local directory: by default
+ * Furrow's own small lists; point it at a directory holding the licensed IAB files for real use.
+ */
+export function iabSpidersAndRobotsConfig(dir = FURROW_IAB_LISTS_DIR, custom: { includeUseragents?: string[]; excludeUseragents?: string[] } = {}) {
+  const uri = pathToFileURL(dir).href;
+  return {
+    schema: 'iglu:com.snowplowanalytics.snowplow.enrichments/iab_spiders_and_robots_enrichment/jsonschema/1-0-1',
+    data: {
+      vendor: 'com.snowplowanalytics.snowplow.enrichments',
+      name: 'iab_spiders_and_robots_enrichment',
+      enabled: true,
+      parameters: {
+        ipFile: { database: 'ip_exclude_current_cidr.txt', uri },
+        excludeUseragentFile: { database: 'exclude_current.txt', uri },
+        includeUseragentFile: { database: 'include_current.txt', uri },
+        ...custom,
+      },
+    },
+  };
+}

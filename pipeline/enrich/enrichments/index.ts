@@ -11,8 +11,9 @@ import { trySchemaKey } from '../../core/schema-key';
 import type { IgluClient } from '../../iglu/client';
 import { apiRequest } from './api-request';
 import { campaignAttribution } from './campaign-attribution';
-import { EnrichmentConfigError, type EnrichmentConfig } from './common';
+import { EnrichmentConfigError, type EnrichmentConfig, type EnrichmentOptions } from './common';
 import { eventFingerprint } from './event-fingerprint';
+import { iabSpidersAndRobots } from './iab-spiders-and-robots';
 import { cookieExtractor, httpHeaderExtractor } from './header-extractors';
 import { ipLookups } from './ip-lookups';
 import { javascriptEnrichment } from './javascript';
@@ -22,18 +23,19 @@ import { sqlQuery } from './sql-query';
 import { ENRICHMENT_ORDER, type Enrichment, type EnrichmentName } from './registry';
 import { uaParser } from './ua-parser';
 
-export { EnrichmentConfigError } from './common';
+export { EnrichmentConfigError, type EnrichmentOptions } from './common';
 
-export type EnrichmentFactory = (c: EnrichmentConfig) => Enrichment;
+export type EnrichmentFactory = (c: EnrichmentConfig, options: EnrichmentOptions) => Enrichment;
 
 export const FACTORIES: Partial<Record<EnrichmentName, EnrichmentFactory>> = {
+  iab_spiders_and_robots_enrichment: iabSpidersAndRobots,
   ua_parser_config: uaParser,
   referer_parser: refererParser,
   campaign_attribution: campaignAttribution,
   event_fingerprint_config: eventFingerprint,
   cookie_extractor_config: cookieExtractor,
   http_header_extractor_config: httpHeaderExtractor,
-  ip_lookups: ipLookups,
+  ip_lookups: (c) => ipLookups(c),
   javascript_script_config: (c) => javascriptEnrichment(c),
   sql_query_enrichment_config: sqlQuery,
   api_request_enrichment_config: apiRequest,
@@ -90,6 +92,7 @@ export async function buildEnrichments(
   sources: readonly EnrichmentSource[],
   client: IgluClient,
   factories: Partial<Record<EnrichmentName, EnrichmentFactory>> = FACTORIES,
+  options: EnrichmentOptions = {},
 ): Promise<BuiltEnrichments> {
   const out: BuiltEnrichments = { enrichments: [], ignored: [] };
   const seen = new Map<string, string>();
@@ -129,9 +132,9 @@ export async function buildEnrichments(
     const previous = seen.get(name);
     if (previous) throw new EnrichmentConfigError(source, 'schema', `${name} is already configured by ${previous}`);
     seen.set(name, source);
-    const config: EnrichmentConfig = { source, schema, name, enabled: true, parameters: d.parameters ?? {} };
+    const config: EnrichmentConfig = { source, schema, name, enabled: true, parameters: d.parameters ?? {}, data: d as Record<string, unknown> };
     try {
-      out.enrichments.push(factory(config));
+      out.enrichments.push(factory(config, options));
     } catch (err) {
       if (err instanceof EnrichmentConfigError) throw err;
       throw new EnrichmentConfigError(source, 'data.parameters', (err as Error).message);

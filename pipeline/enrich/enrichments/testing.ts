@@ -1,13 +1,18 @@
 /** Test helpers for the configurable enrichments: settings built from configs the way `furrow enrich` builds them. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { BadRow } from '../../core/bad-rows';
+import { CORE_REGISTRY_ROOT } from '../../iglu/repositories';
+import { newAjv } from '../../iglu/validator';
 import { EnrichedEvent } from '../../core/enriched-event';
 import { enrichPayload, type EnrichSettings } from '../pipeline';
 import { getRecord, testIgluClient, testSettings } from '../testing';
-import { buildEnrichments, inlineSources } from './index';
+import type { EnrichmentOptions } from './common';
+import { buildEnrichments, FACTORIES, inlineSources } from './index';
 
-export async function settingsWith(configs: unknown[], extra: Partial<EnrichSettings> = {}): Promise<EnrichSettings> {
+export async function settingsWith(configs: unknown[], extra: Partial<EnrichSettings> = {}, options: EnrichmentOptions = {}): Promise<EnrichSettings> {
   const client = testIgluClient();
-  const built = await buildEnrichments(inlineSources(configs), client);
+  const built = await buildEnrichments(inlineSources(configs), client, FACTORIES, options);
   return testSettings({ client, enrichments: built.enrichments, ...extra });
 }
 
@@ -29,4 +34,25 @@ export function derived(e: EnrichedEvent): Array<{ schema: string; data: any }> 
 /** A settings clone of a config with its `parameters` replaced/merged. */
 export function withParams<T extends { data: { parameters: object } }>(c: T, parameters: Record<string, unknown>, enabled = true): T {
   return { ...c, data: { ...c.data, enabled, parameters: { ...c.data.parameters, ...parameters } } };
+}
+
+/** The Iglu Central oracle (../shared/iglu-central, or $IGLU_CENTRAL_DIR): absent on a fresh clone. */
+export const ORACLE_SCHEMAS = join(resolve(process.env.IGLU_CENTRAL_DIR ?? join(CORE_REGISTRY_ROOT, '../../../shared/iglu-central')), 'schemas');
+export const ORACLE_PRESENT = existsSync(ORACLE_SCHEMAS);
+
+/**
+ * Validates `data` against the oracle's copy of `schemaUri` (`iglu:vendor/name/jsonschema/m-r-a`): true/false,
+ * or null (with a visible notice) when the oracle is absent.
+ */
+export function oracleAccepts(schemaUri: string, data: unknown): boolean | null {
+  const path = join(ORACLE_SCHEMAS, schemaUri.replace(/^iglu:/, ''));
+  if (!existsSync(path)) {
+    console.warn(`[enrichments] oracle check SKIPPED: ${path} not found (set IGLU_CENTRAL_DIR)`);
+    return null;
+  }
+  const schema = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  delete schema.$schema;
+  delete schema.self;
+  const ok = newAjv().compile(schema)(data) as boolean;
+  return ok;
 }
