@@ -1,0 +1,61 @@
+/** The faults themselves: the AWS emulator's fault switch, kill -9 of a supervised stage, a Postgres restart. */
+import type { Supervisor } from '../../emulator/emulate/supervisor';
+
+export type AwsService = 'kinesis' | 's3' | 'sqs' | 'dynamodb';
+
+/** A rule for `POST /_furrow/faults` (emulator/aws/faults.ts `FaultRule`). */
+export interface AwsFaultRule {
+  service: AwsService;
+  operation?: string;
+  error?: 'throttle' | '500' | 'timeout';
+  errorRate?: number;
+  latencyMs?: number;
+  count?: number;
+  timeoutMs?: number;
+}
+
+async function faults(awsUrl: string, init: RequestInit): Promise<void> {
+  const res = await fetch(`${awsUrl}/_furrow/faults`, { ...init, headers: { 'content-type': 'application/json' } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`fault switch answered ${res.status}: ${text}`);
+}
+
+export const addAwsFault = (awsUrl: string, rule: AwsFaultRule) => faults(awsUrl, { method: 'POST', body: JSON.stringify({ rule }) });
+export const clearAwsFaults = (awsUrl: string) => faults(awsUrl, { method: 'DELETE' });
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, everyMs = 250): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+export function totalRestarts(supervisor: Supervisor): number {
+  return supervisor.status().reduce((n, s) => n + s.restarts, 0);
+}
+
+/** SIGKILL a stage's process; resolves with the old PID (the supervisor restarts it on its own). */
+export function killStage(supervisor: Supervisor, stage: string): number {
+  const pid = supervisor.pids()[stage];
+  if (!pid) throw new Error(`stage ${stage} has no running process (known: ${Object.keys(supervisor.pids()).join(', ')})`);
+  process.kill(pid, 'SIGKILL');
+  return pid;
+}
+
+/** Wait until the supervisor has restarted `stage` (a new PID) and it answers its health check again. */
+export async function restarted(supervisor: Supervisor, stage: string, oldPid: number, timeoutMs = 90_000): Promise<number> {
+  return until(() => {
+    const s = supervisor.status().find((x) => x.name === stage);
+    return s && s.pid && s.pid !== oldPid && s.state === 'ready' ? s.pid : undefined;
+  }, timeoutMs, `${stage} to be restarted and healthy`);
+}
