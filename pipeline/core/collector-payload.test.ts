@@ -85,8 +85,10 @@ function libraryRead(bytes: Buffer): CollectorPayload {
 // Generators. `anyString` includes lone surrogates (both sides write them as U+FFFD); `roundTripString`
 // only well-formed text, since a lone surrogate cannot survive UTF-8.
 
-const anyString = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
-const roundTripString = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }));
+// Lengths on both sides of the encoder's short-string threshold (its JS ASCII path and Buffer#write).
+const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+const anyString = fc.oneof(fc.string({ unit: anyUnit, maxLength: 40 }), fc.string({ maxLength: 200 }), fc.string({ unit: anyUnit, minLength: 90, maxLength: 200 }));
+const roundTripString = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', minLength: 90, maxLength: 200 }));
 
 function payloadArb(str: fc.Arbitrary<string>): fc.Arbitrary<CollectorPayload> {
   const opt = fc.option(str, { nil: undefined });
@@ -94,7 +96,7 @@ function payloadArb(str: fc.Arbitrary<string>): fc.Arbitrary<CollectorPayload> {
     .record({
       schema: opt,
       ipAddress: opt,
-      timestamp: fc.maxSafeNat(),
+      timestamp: fc.oneof(fc.maxSafeNat(), fc.maxSafeInteger()),
       encoding: opt,
       collector: opt,
       userAgent: opt,

@@ -41,8 +41,6 @@ export interface CollectorPayload {
 /** Thrift wire type codes used by this struct. */
 export const TType = { STOP: 0, BOOL: 2, BYTE: 3, DOUBLE: 4, I16: 6, I32: 8, I64: 10, STRING: 11, STRUCT: 12, MAP: 13, SET: 14, LIST: 15 } as const;
 
-type StringField = Exclude<keyof CollectorPayload, 'timestamp' | 'headers'>;
-
 /** Field ids, in declaration order (the order Java's toString uses). */
 export const FIELD_IDS = {
   schema: 31337,
@@ -61,11 +59,6 @@ export const FIELD_IDS = {
   networkUserId: 410,
 } as const satisfies Record<keyof CollectorPayload, number>;
 
-/** Wire order: ascending id. `timestamp` and `headers` are handled specially in the writer. */
-const WIRE_ORDER_BEFORE_HEADERS: readonly StringField[] = ['ipAddress'];
-const WIRE_ORDER_AFTER_TIMESTAMP: readonly StringField[] = ['encoding', 'collector', 'userAgent', 'refererUri', 'path', 'querystring', 'body'];
-const WIRE_ORDER_AFTER_HEADERS: readonly StringField[] = ['contentType', 'hostname', 'networkUserId', 'schema'];
-
 const FIELD_BY_ID = new Map<number, keyof CollectorPayload>(
   Object.entries(FIELD_IDS).map(([name, id]) => [id, name as keyof CollectorPayload]),
 );
@@ -79,8 +72,13 @@ export class ThriftDecodeError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Encoder: one pass to size, one allocation, one pass to write. Strings are written with Buffer#write
-// (native UTF-8, unpaired surrogates become U+FFFD exactly like Buffer.from / the thrift library).
+// Encoder: one pass to size, one allocation, one pass to write. Short ASCII strings (header lines, ids,
+// addresses: most fields) are copied byte by byte in JS, which is several times cheaper than a call into
+// native code per string; anything longer or non-ASCII goes through Buffer#write (native UTF-8, unpaired
+// surrogates become U+FFFD exactly like Buffer.from / the thrift library).
+
+/** Strings up to this many UTF-16 units are tried on the JS ASCII path first. */
+const SHORT_STRING = 96;
 
 function stringFieldSize(s: string | undefined): number {
   return s === undefined ? 0 : 3 + 4 + Buffer.byteLength(s, 'utf8');
@@ -99,41 +97,76 @@ export function collectorPayloadSize(p: CollectorPayload): number {
   return size;
 }
 
+function writeI32(buf: Buffer, off: number, n: number): void {
+  buf[off] = n >>> 24;
+  buf[off + 1] = n >>> 16;
+  buf[off + 2] = n >>> 8;
+  buf[off + 3] = n;
+}
+
 function writeFieldHeader(buf: Buffer, off: number, type: number, id: number): number {
   buf[off] = type;
-  buf.writeInt16BE(id, off + 1);
+  buf[off + 1] = id >>> 8;
+  buf[off + 2] = id;
   return off + 3;
 }
 
+/** A Thrift string: i32 byte length, then the UTF-8 bytes. */
 function writeString(buf: Buffer, off: number, s: string): number {
-  const n = buf.write(s, off + 4, 'utf8');
-  buf.writeInt32BE(n, off);
-  return off + 4 + n;
+  const len = s.length;
+  const start = off + 4;
+  if (len <= SHORT_STRING) {
+    let i = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[start + i] = c;
+    }
+    if (i === len) {
+      writeI32(buf, off, len);
+      return start + len;
+    }
+  }
+  const n = buf.write(s, start, 'utf8');
+  writeI32(buf, off, n);
+  return start + n;
 }
 
-function writeStringField(buf: Buffer, off: number, p: CollectorPayload, name: StringField): number {
-  const v = p[name];
-  if (v === undefined) return off;
-  return writeString(buf, writeFieldHeader(buf, off, TType.STRING, FIELD_IDS[name]), v);
+function writeStringField(buf: Buffer, off: number, id: number, v: string | undefined): number {
+  return v === undefined ? off : writeString(buf, writeFieldHeader(buf, off, TType.STRING, id), v);
 }
 
 /** Serialise to TBinaryProtocol bytes, byte-identical to Thrift's Java/JS library output. */
 export function encodeCollectorPayload(p: CollectorPayload): Buffer {
   const buf = Buffer.allocUnsafe(collectorPayloadSize(p));
-  let off = 0;
-  for (const f of WIRE_ORDER_BEFORE_HEADERS) off = writeStringField(buf, off, p, f);
+  // Wire order: ascending field id, so `schema` (31337) comes last.
+  let off = writeStringField(buf, 0, FIELD_IDS.ipAddress, p.ipAddress);
   off = writeFieldHeader(buf, off, TType.I64, FIELD_IDS.timestamp);
-  buf.writeBigInt64BE(BigInt(Math.trunc(p.timestamp)), off);
+  // i64 big-endian as two's-complement halves (exact for every safe integer; no BigInt on the hot path).
+  const t = Math.trunc(p.timestamp);
+  const high = Math.floor(t / 0x1_0000_0000);
+  writeI32(buf, off, high);
+  writeI32(buf, off + 4, t - high * 0x1_0000_0000);
   off += 8;
-  for (const f of WIRE_ORDER_AFTER_TIMESTAMP) off = writeStringField(buf, off, p, f);
-  if (p.headers !== undefined) {
+  off = writeStringField(buf, off, FIELD_IDS.encoding, p.encoding);
+  off = writeStringField(buf, off, FIELD_IDS.collector, p.collector);
+  off = writeStringField(buf, off, FIELD_IDS.userAgent, p.userAgent);
+  off = writeStringField(buf, off, FIELD_IDS.refererUri, p.refererUri);
+  off = writeStringField(buf, off, FIELD_IDS.path, p.path);
+  off = writeStringField(buf, off, FIELD_IDS.querystring, p.querystring);
+  off = writeStringField(buf, off, FIELD_IDS.body, p.body);
+  const headers = p.headers;
+  if (headers !== undefined) {
     off = writeFieldHeader(buf, off, TType.LIST, FIELD_IDS.headers);
     buf[off] = TType.STRING;
-    buf.writeInt32BE(p.headers.length, off + 1);
+    writeI32(buf, off + 1, headers.length);
     off += 5;
-    for (const h of p.headers) off = writeString(buf, off, h);
+    for (let i = 0; i < headers.length; i++) off = writeString(buf, off, headers[i]!);
   }
-  for (const f of WIRE_ORDER_AFTER_HEADERS) off = writeStringField(buf, off, p, f);
+  off = writeStringField(buf, off, FIELD_IDS.contentType, p.contentType);
+  off = writeStringField(buf, off, FIELD_IDS.hostname, p.hostname);
+  off = writeStringField(buf, off, FIELD_IDS.networkUserId, p.networkUserId);
+  off = writeStringField(buf, off, FIELD_IDS.schema, p.schema);
   buf[off++] = TType.STOP;
   if (off !== buf.length) throw new Error(`collector payload encoder: wrote ${off} bytes, sized ${buf.length}`); // a bug, never input
   return buf;
