@@ -20,8 +20,10 @@ export interface EnrichConfig {
   partitionKey: string;
   /** Iglu resolver config: a path to a resolver-config JSON file, or the document itself; unset = Furrow's core schemas. */
   resolver?: string | Record<string, unknown>;
-  /** Enrichment configs (self-describing JSON). Configurable enrichments arrive in a later issue; unknown names are ignored. */
+  /** Enrichment configs (self-describing JSON), as in `--enrichments DIR`; unknown names are ignored. */
   enrichments: Record<string, unknown>[];
+  /** Open Exchange Rates API for the currency conversion enrichment (its config JSON has no URL key). */
+  openExchangeRates: { url: string; timeoutMs: number };
   validation: {
     /** Deepest JSON nesting accepted in unstruct_event / contexts / bodies (Enrich reference.conf: 50). */
     maxJsonDepth: number;
@@ -60,6 +62,15 @@ export const ENRICH_SCHEMA = {
     partitionKey: { type: 'string', default: '' },
     resolver: { anyOf: [{ type: 'string' }, { type: 'object' }] },
     enrichments: { type: 'array', items: { type: 'object' }, default: [] },
+    openExchangeRates: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        url: { type: 'string', pattern: '^https?://', default: 'https://openexchangerates.org/api/' },
+        timeoutMs: { type: 'integer', minimum: 1, default: 5_000 },
+      },
+    },
     validation: {
       type: 'object',
       additionalProperties: false,

@@ -17,7 +17,7 @@ import { KinesisConsumer } from '../streams/kinesis-consumer';
 import { KinesisProducer } from '../streams/kinesis-producer';
 import { FURROW_VERSION, parsePortFlag, startAppServer, untilSignal } from '../runtime/index';
 import { enrichConfig, partitionKeyField, type EnrichConfig } from './config';
-import { buildEnrichments, inlineSources, readEnrichmentDir } from './enrichments/index';
+import { buildEnrichments, FACTORIES, inlineSources, readEnrichmentDir } from './enrichments/index';
 import { EnrichmentRegistry } from './enrichments/registry';
 import { igluClientValidator } from './iglu-adapter';
 import { enrichMetrics } from './metrics';
@@ -69,7 +69,10 @@ export async function startEnrich(
   const client = igluClient(config);
   // Enrichment configs are validated against their schemas before anything starts (EnrichmentConfigError names file and field).
   const sources = [...inlineSources(config.enrichments), ...(opts.enrichmentsDir ? readEnrichmentDir(opts.enrichmentsDir) : [])];
-  const built = await buildEnrichments(sources, client);
+  const built = await buildEnrichments(sources, client, FACTORIES, {
+    openExchangeRatesUrl: config.openExchangeRates.url,
+    openExchangeRatesTimeoutMs: config.openExchangeRates.timeoutMs,
+  });
   for (const i of built.ignored) logger.warn({ source: i.source, enrichment: i.name }, `enrichment config ignored (${i.reason})`);
   const settings = defaultSettings({
     processor: { artifact: config.processor.artifact, version: config.processor.version ?? ENRICH_VERSION },

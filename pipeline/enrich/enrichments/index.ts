@@ -11,6 +11,7 @@ import { trySchemaKey } from '../../core/schema-key';
 import type { IgluClient } from '../../iglu/client';
 import { apiRequest } from './api-request';
 import { campaignAttribution } from './campaign-attribution';
+import { currencyConversion } from './currency-conversion';
 import { EnrichmentConfigError, type EnrichmentConfig, type EnrichmentOptions } from './common';
 import { eventFingerprint } from './event-fingerprint';
 import { iabSpidersAndRobots } from './iab-spiders-and-robots';
@@ -30,6 +31,7 @@ export type EnrichmentFactory = (c: EnrichmentConfig, options: EnrichmentOptions
 export const FACTORIES: Partial<Record<EnrichmentName, EnrichmentFactory>> = {
   iab_spiders_and_robots_enrichment: iabSpidersAndRobots,
   ua_parser_config: uaParser,
+  currency_conversion_config: currencyConversion,
   referer_parser: refererParser,
   campaign_attribution: campaignAttribution,
   event_fingerprint_config: eventFingerprint,
