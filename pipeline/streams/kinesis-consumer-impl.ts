@@ -323,8 +323,15 @@ export class KinesisConsumer {
   private startReader(held: HeldLease): void {
     const reader = new ShardReader(held, this);
     this.readers.set(reader.shardId, reader);
-    reader.done = this.readShard(reader).catch((err) => {
-      this.log('error', 'shard reader failed', { shardId: reader.shardId, error: String(err) });
+    reader.done = this.readShard(reader).catch(async (err) => {
+      // A reader that stopped on an unexpected error (DynamoDB or Kinesis failing where no retry was
+      // planned) must not leave its shard held but unread: read it again from the last checkpoint while the
+      // lease is still ours (records processed since then come again: at-least-once).
+      this.log('error', 'shard reader failed; reading the shard again from its checkpoint', { shardId: reader.shardId, error: String(err) });
+      await sleep(1_000, reader.abort.signal);
+      if (this.readers.get(reader.shardId) !== reader || reader.abort.signal.aborted || held.lost || this.stopping.signal.aborted) return;
+      this.readers.delete(reader.shardId);
+      this.startReader(held);
     });
   }
 
@@ -422,14 +429,20 @@ export class KinesisConsumer {
         r.records += records.length;
         this.recordsProcessed += records.length;
         if (this.o.autoCheckpoint) {
-          try {
-            await this.checkpointLease(r.held, position);
-          } catch (err) {
-            if (err instanceof LeaseLostError) {
-              void this.stopReader(r, 'lease-lost');
-              return;
+          // A failed checkpoint (DynamoDB throttling, a 500) is retried until it holds or the lease is lost.
+          for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
+            try {
+              await this.checkpointLease(r.held, position);
+              break;
+            } catch (err) {
+              if (err instanceof LeaseLostError) {
+                void this.stopReader(r, 'lease-lost');
+                return;
+              }
+              this.log('warn', 'checkpoint failed; retrying', { shardId: r.shardId, error: String(err), retryInMs: delay });
+              await sleep(delay, signal);
+              if (signal.aborted) return;
             }
-            throw err;
           }
         }
       }

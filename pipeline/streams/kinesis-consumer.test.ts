@@ -166,6 +166,24 @@ describe('KinesisConsumer with DynamoDB leases', () => {
     expect(values([p])).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 
+  it('keeps reading a shard through DynamoDB throttling of its checkpoints: no shard left held but unread', async () => {
+    const s = await stream(1);
+    const p = new CollectingProcessor();
+    const a = worker(s, p, 'a');
+    await a.start();
+    await put(s, 0, 50);
+    await waitFor(() => p.seen.length === 50, 10_000, 'the first 50');
+    // Every lease write fails for a while: checkpoints (and renewals) are throttled.
+    emu.faults.add({ service: 'dynamodb', operation: 'UpdateItem', error: 'throttle', count: 6 });
+    await put(s, 50, 50);
+    await waitFor(() => p.seen.length >= 100, 10_000, 'the next 50 during the throttling');
+    await waitFor(() => emu.faults.list().length === 0, 10_000, 'the throttled writes to be used up');
+    await put(s, 100, 50);
+    await waitFor(() => new Set(values([p])).size === 150, 10_000, 'every record after the throttling');
+    const last = p.seen[p.seen.length - 1]!.sequenceNumber;
+    await waitFor(async () => (await a.leases.list())[0]!.checkpoint === last, 10_000, 'the checkpoint to reach the last record');
+  });
+
   it('resumes from the checkpoint after a restart (no re-read of acknowledged records)', async () => {
     const s = await stream(2);
     const p1 = new CollectingProcessor();
