@@ -134,6 +134,26 @@ for (const target of targets)
       await loader.stop();
     });
 
+    it(`loads an event once when it reaches two windows or one window twice (${target.method}): same event_id and fingerprint is a duplicate, a different fingerprint is not`, async () => {
+      const t = await setup();
+      const loader = await t.start();
+      const [a, b, c, d] = [wideRowEvent(1), wideRowEvent(2), wideRowEvent(3), wideRowEvent(4)];
+      d.event_fingerprint = 'fp-d';
+      const replayedA = { ...a, etl_tstamp: '2024-01-02T03:09:00.000Z' }; // enrich re-processed it after a crash
+      const otherD = { ...d, event_fingerprint: 'fp-other' }; // same id, different event (a synthetic duplicate)
+      const seen = nextWindows(loader.loader, 2);
+      await send(sqs, t.queueUrl, await writeWindow(s3, { events: [a, b, b, d], types: [], perFile: 3 }));
+      await send(sqs, t.queueUrl, await writeWindow(s3, { events: [replayedA, c, { ...d }, otherD], types: [] }));
+      const [first, second] = await seen;
+      expect(first).toMatchObject({ outcome: 'loaded', rows: 3, duplicates: 1 });
+      expect(second).toMatchObject({ outcome: 'loaded', rows: 2, duplicates: 2 });
+      const { rows } = await db.query<{ event_id: string; n: string }>(`SELECT event_id, count(*) AS n FROM "${t.schema}".events GROUP BY event_id`);
+      expect(new Map(rows.map((r) => [r.event_id, Number(r.n)]))).toEqual(new Map([[a.event_id, 1], [b.event_id, 1], [c.event_id, 1], [d.event_id, 2]]));
+      // the first copy is the one kept
+      expect((await db.query(`SELECT etl_tstamp::text AS t FROM "${t.schema}".events WHERE event_id = $1`, [a.event_id])).rows).toEqual([{ t: '2024-01-02 03:04:05.001' }]);
+      await loader.stop();
+    });
+
     it('adds exactly one JSONB column for a new schema model', async () => {
       const t = await setup();
       const loader = await t.start();

@@ -23,6 +23,8 @@ export interface WindowEvent {
   messageId: string;
   base?: string;
   rows?: number;
+  /** Events of the window skipped as already loaded (same event_id and event_fingerprint). */
+  duplicates?: number;
   /** Load duration (columns + copy + manifest), for a loaded window. */
   ms?: number;
   columnsAdded?: string[];
@@ -190,11 +192,13 @@ export class Loader {
       } else {
         const ms = Date.now() - started;
         const expected = window.message.count?.good;
-        if (expected !== undefined && expected !== result.rows)
-          this.log.warn({ base: window.base, rows: result.rows, countGood: expected }, `window loaded ${result.rows} rows but its message counts ${expected} good events`);
+        const duplicates = result.duplicates ?? 0;
+        if (expected !== undefined && expected !== result.rows + duplicates)
+          this.log.warn({ base: window.base, rows: result.rows, duplicates, countGood: expected }, `window loaded ${result.rows} rows (+${duplicates} duplicates skipped) but its message counts ${expected} good events`);
         this.metrics.loaded(window.message, result.rows, ms);
-        this.log.info({ messageId: msg.id, base: window.base, rows: result.rows, columnsAdded: result.columnsAdded, ms }, 'window loaded');
-        this.emit({ outcome: 'loaded', messageId: msg.id, base: window.base, rows: result.rows, ms, columnsAdded: result.columnsAdded });
+        this.metrics.duplicatesSkipped.inc(duplicates);
+        this.log.info({ messageId: msg.id, base: window.base, rows: result.rows, duplicates, columnsAdded: result.columnsAdded, ms }, 'window loaded');
+        this.emit({ outcome: 'loaded', messageId: msg.id, base: window.base, rows: result.rows, duplicates, ms, columnsAdded: result.columnsAdded });
       }
     } catch (err) {
       clearInterval(extender);

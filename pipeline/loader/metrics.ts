@@ -21,6 +21,7 @@ export class LoaderMetrics {
   readonly countBad = new Counter({ name: 'furrow_loader_count_bad_total', help: 'Bad rows reported by loaded windows (count.bad)', registers: [this.registry] });
   readonly rowsLoaded = new Counter({ name: 'furrow_loader_rows_loaded_total', help: 'Rows the warehouse reported loaded', registers: [this.registry] });
   readonly windows = new Counter({ name: 'furrow_loader_windows_total', help: 'Windows by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly duplicatesSkipped = new Counter({ name: 'furrow_loader_duplicates_skipped_total', help: 'Events not loaded because atomic.events already had them (same event_id and event_fingerprint)', registers: [this.registry] });
   readonly columnsAdded = new Counter({ name: 'furrow_loader_columns_added_total', help: 'Self-describing columns added', registers: [this.registry] });
   readonly retries = new Counter({ name: 'furrow_loader_retries_total', help: 'Load attempts retried', registers: [this.registry] });
   readonly latencyMin = new Gauge({ name: 'furrow_loader_latency_collector_to_load_min_seconds', help: 'Load time minus the newest collector_tstamp of the last window', registers: [this.registry] });

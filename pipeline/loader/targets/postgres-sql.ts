@@ -4,6 +4,9 @@
  * from data validated and kept within Postgres' 63-byte limit (`postgresColumnName`). Unlike Snowflake,
  * Postgres enforces keys, so `event_id` gets no PRIMARY KEY (a replayed event must not fail a window);
  * the manifest's `base` keeps its PRIMARY KEY, a second guard against loading a window twice.
+ * Rows go in through `dedupInsert`: an event whose (event_id, event_fingerprint) is already in the table, or
+ * earlier in the same statement, is a natural duplicate (a tracker retry, a stage replaying from its
+ * checkpoint) and is skipped, so an event is one row however often it reached a window.
  */
 import { ATOMIC_COLUMNS, LOAD_TSTAMP_COLUMN, postgresColumnName, type AtomicColumn, type EntityColumn } from '../../core/wide-row';
 
@@ -29,6 +32,11 @@ export function createManifestTable(schema: string): string {
     '"max_collector_tstamp" timestamp, "ingestion_tstamp" timestamp NOT NULL, "compression" varchar(16) NOT NULL, ' +
     '"processor_artifact" varchar(64) NOT NULL, "processor_version" varchar(32) NOT NULL, "count_good" integer)'
   );
+}
+
+/** The index the duplicate check looks events up by. */
+export function createEventIdIndex(schema: string): string {
+  return `CREATE INDEX IF NOT EXISTS "events_event_id" ON ${q(schema)}."events" ("event_id")`;
 }
 
 export function eventsColumns(): string {
@@ -67,14 +75,38 @@ export function loadColumns(entities: EntityColumn[], withLoadTstamp: boolean): 
   return cols;
 }
 
-export function copyStatement(schema: string, cols: LoadColumn[]): string {
-  return `COPY ${q(schema)}."events" (${cols.map((c) => q(c.column)).join(', ')}) FROM STDIN`;
+/**
+ * `INSERT … SELECT` from `source` (rows shaped like events, aliased `r`) that skips natural duplicates:
+ * one row per (event_id, event_fingerprint) of the source, none whose key is already in the table.
+ */
+function dedupInsert(schema: string, cols: LoadColumn[], source: string): string {
+  const target = `${q(schema)}."events"`;
+  const list = cols.map((c) => q(c.column)).join(', ');
+  return (
+    `INSERT INTO ${target} (${list}) SELECT ${cols.map((c) => `r.${q(c.column)}`).join(', ')} ` +
+    `FROM (SELECT DISTINCT ON ("event_id", "event_fingerprint") * FROM ${source}) AS r ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM ${target} AS e WHERE e."event_id" = r."event_id" AND e."event_fingerprint" IS NOT DISTINCT FROM r."event_fingerprint")`
+  );
 }
 
-/** Batched insert for servers that cannot COPY over the wire (PGlite): one JSON array parameter per batch. */
+/** Batched insert for servers that cannot COPY over the wire (PGlite): one JSON array parameter per batch, duplicates skipped. */
 export function insertStatement(schema: string, cols: LoadColumn[]): string {
-  const target = `${q(schema)}."events"`;
-  return `INSERT INTO ${target} (${cols.map((c) => q(c.column)).join(', ')}) SELECT ${cols.map((c) => `r.${q(c.column)}`).join(', ')} FROM jsonb_populate_recordset(NULL::${target}, $1::jsonb) AS r`;
+  return dedupInsert(schema, cols, `jsonb_populate_recordset(NULL::${q(schema)}."events", $1::jsonb) AS s`);
+}
+
+/** COPY goes into this transaction-scoped table first, then `stagedInsert` moves it over without duplicates. */
+export const STAGING_TABLE = 'furrow_load_staging';
+
+export function createStagingTable(schema: string): string {
+  return `CREATE TEMP TABLE ${q(STAGING_TABLE)} (LIKE ${q(schema)}."events") ON COMMIT DROP`;
+}
+
+export function copyStatement(cols: LoadColumn[]): string {
+  return `COPY ${q(STAGING_TABLE)} (${cols.map((c) => q(c.column)).join(', ')}) FROM STDIN`;
+}
+
+export function stagedInsert(schema: string, cols: LoadColumn[]): string {
+  return dedupInsert(schema, cols, q(STAGING_TABLE));
 }
 
 /** Postgres text cannot hold U+0000 (neither COPY nor jsonb take it): remove it, change nothing else. */

@@ -1,8 +1,9 @@
 /**
  * `PostgresTarget`: loads windows into `<schema>.events` on Postgres through `pg`, with the Snowflake
  * loader's rules: missing self-describing columns are added first (JSONB, each in its own transaction),
- * then one transaction takes an advisory lock on the base, checks the manifest, copies the rows and
- * inserts the manifest row. Rows go in with COPY FROM STDIN on a real Postgres, and as batched
+ * then one transaction takes an advisory lock on the base, checks the manifest, copies the rows (skipping
+ * events already loaded: same event_id and event_fingerprint) and inserts the manifest row. Rows go in
+ * with COPY FROM STDIN (into a staging table) on a real Postgres, and as batched
  * `INSERT … SELECT FROM jsonb_populate_recordset($1)` on PGlite (which cannot COPY over the wire) — the
  * server is recognised by `version()` when `loadMethod` is `auto`.
  */
@@ -46,6 +47,7 @@ export class PostgresTarget implements LoadTarget {
     } else this.method = this.cfg.loadMethod;
     await this.pool.query(sql.createSchema(schema));
     await this.pool.query(sql.createEventsTable(schema, this.opts.addLoadTstampColumn));
+    await this.pool.query(sql.createEventIdIndex(schema));
     await this.pool.query(sql.createManifestTable(schema));
     if (this.opts.addLoadTstampColumn) await this.pool.query(sql.addColumn(schema, 'load_tstamp', 'timestamp NULL'));
   }
@@ -87,7 +89,7 @@ export class PostgresTarget implements LoadTarget {
         return { outcome: 'already-loaded', columnsAdded };
       }
       const rows = readWindowRows(this.s3, window.good.bucket, window.good.prefix);
-      const loaded = this.method === 'copy' ? await this.copy(client, cols, rows, loadTstamp) : await this.insert(client, cols, rows, loadTstamp);
+      const { read, loaded } = this.method === 'copy' ? await this.copy(client, cols, rows, loadTstamp) : await this.insert(client, cols, rows, loadTstamp);
       const m = window.message;
       await client.query(sql.manifestAdd(schema), [
         window.base,
@@ -102,7 +104,7 @@ export class PostgresTarget implements LoadTarget {
         m.count?.good ?? null,
       ]);
       await client.query('COMMIT');
-      return { outcome: 'loaded', rows: loaded, columnsAdded };
+      return { outcome: 'loaded', rows: loaded, duplicates: read - loaded, columnsAdded };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
@@ -113,7 +115,8 @@ export class PostgresTarget implements LoadTarget {
     }
   }
 
-  private async copy(client: pg.PoolClient, cols: sql.LoadColumn[], rows: AsyncIterable<Record<string, unknown>>, loadTstamp: string): Promise<number> {
+  /** COPY into a staging table, then insert what is not a duplicate. */
+  private async copy(client: pg.PoolClient, cols: sql.LoadColumn[], rows: AsyncIterable<Record<string, unknown>>, loadTstamp: string): Promise<{ read: number; loaded: number }> {
     async function* lines() {
       let chunk = '';
       for await (const row of rows) {
@@ -125,18 +128,23 @@ export class PostgresTarget implements LoadTarget {
       }
       if (chunk) yield chunk;
     }
-    return copyFromStdin(client, sql.copyStatement(this.cfg.schema, cols), lines());
+    await client.query(sql.createStagingTable(this.cfg.schema));
+    const read = await copyFromStdin(client, sql.copyStatement(cols), lines());
+    const r = await client.query(sql.stagedInsert(this.cfg.schema, cols));
+    return { read, loaded: r.rowCount ?? 0 };
   }
 
-  private async insert(client: pg.PoolClient, cols: sql.LoadColumn[], rows: AsyncIterable<Record<string, unknown>>, loadTstamp: string): Promise<number> {
+  private async insert(client: pg.PoolClient, cols: sql.LoadColumn[], rows: AsyncIterable<Record<string, unknown>>, loadTstamp: string): Promise<{ read: number; loaded: number }> {
     const statement = sql.insertStatement(this.cfg.schema, cols);
     let batch: string[] = [];
     let bytes = 0;
+    let read = 0;
     let total = 0;
     const flush = async () => {
       if (batch.length === 0) return;
       const r = await client.query(statement, [`[${batch.join(',')}]`]);
-      total += r.rowCount ?? batch.length;
+      read += batch.length;
+      total += r.rowCount ?? 0;
       batch = [];
       bytes = 0;
     };
@@ -148,7 +156,7 @@ export class PostgresTarget implements LoadTarget {
       if (batch.length >= this.cfg.batchRows || bytes >= BATCH_BYTES) await flush();
     }
     await flush();
-    return total;
+    return { read, loaded: total };
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
 import type { LoadWindow } from '../window';
 
 export type LoadResult =
-  | { outcome: 'loaded'; rows: number; columnsAdded: string[] }
+  /** `duplicates`: the window's events skipped because the table already had them (same event_id and fingerprint). */
+  | { outcome: 'loaded'; rows: number; duplicates?: number; columnsAdded: string[] }
   /** The manifest already has this base: nothing was loaded (the message can be acked). */
   | { outcome: 'already-loaded'; columnsAdded: string[] };
 
