@@ -1,11 +1,15 @@
 /**
- * SQL query enrichment (spec §5 #17; EN `registry/sqlquery/SqlQueryEnrichment`), PostgreSQL only: runs
- * the configured query with `?` placeholders bound (as parameters, never spliced) to atomic fields or
- * entity JSONPaths, checks `expectedRows`, and turns the rows into derived contexts (`EVERY_ROW`: one per
- * row; `ALL_ROWS`: one whose data is the array), with property names converted as configured. Results are
- * cached (`cache.size`, `cache.ttl` s). A missing input means no query. Errors are enrichment failures
- * unless `ignoreOnError`. Connections go only to the configured server (10 s connect, 10 s statement limit).
+ * SQL query enrichment (spec §5 #17; EN `registry/sqlquery/SqlQueryEnrichment`), on PostgreSQL (`pg`) or
+ * MySQL/MariaDB (`mysql2`), as Snowplow's `database.postgresql` / `database.mysql`: runs the configured
+ * query with `?` placeholders bound (as parameters, never spliced: `$n` on Postgres, server-side prepared
+ * statements on MySQL) to atomic fields or entity JSONPaths, checks `expectedRows`, and turns the rows into
+ * derived contexts (`EVERY_ROW`: one per row; `ALL_ROWS`: one whose data is the array), with property names
+ * converted as configured. Results are cached (`cache.size`, `cache.ttl` s). A missing input means no query.
+ * Errors are enrichment failures unless `ignoreOnError`. Connections go only to the configured server (10 s
+ * connect, 10 s statement limit). MySQL values are typed as JDBC hands them to Enrich: DECIMAL as numbers,
+ * TINYINT(1)/BIT(1) as booleans, dates and times as their SQL text.
  */
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { enrichmentFailure } from '../../core/bad-rows-enrich';
 import { FIELD_INDEX, type EnrichedEvent, type FieldName } from '../../core/enriched-event';
@@ -16,8 +20,69 @@ import type { Enrichment } from './registry';
 import { Lru } from './ua-parser';
 
 type Column = 'contexts' | 'derived_contexts' | 'unstruct_event';
+type DbConfig = { host: string; port: number; sslMode: boolean; username: string; password: string; database: string };
+type Rows = Record<string, unknown>[];
+/** Runs the query with its placeholders bound. */
+type Executor = (params: unknown[]) => Promise<Rows>;
 
-/** `?` → `$n` outside quoted strings and identifiers. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const STATEMENT_TIMEOUT_MS = 10_000;
+
+function postgresExecutor(db: DbConfig, sql: string): Executor {
+  const text = numberPlaceholders(sql).text;
+  const pool = new pg.Pool({
+    host: db.host,
+    port: db.port,
+    user: db.username,
+    password: db.password,
+    database: db.database,
+    ssl: db.sslMode ? { rejectUnauthorized: true } : false,
+    max: 4,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    idleTimeoutMillis: 1000,
+    allowExitOnIdle: true,
+  });
+  pool.on('error', () => {});
+  return async (params) => (await pool.query(text, params)).rows as Rows;
+}
+
+/** JDBC's view of MySQL types: TINYINT(1)/BIT(1) are booleans, DECIMAL a number, temporal values their text. */
+const mysqlTypeCast: mysql.TypeCast = (field, next) => {
+  if ((field.type === 'TINY' || field.type === 'BIT') && field.length === 1) {
+    const b = field.type === 'BIT' ? field.buffer() : field.string();
+    return b === null ? null : field.type === 'BIT' ? (b as Buffer)[0] === 1 : b === '1';
+  }
+  return next();
+};
+
+function mysqlExecutor(db: DbConfig, sql: string): Executor {
+  const pool = mysql.createPool({
+    host: db.host,
+    port: db.port,
+    user: db.username,
+    password: db.password,
+    database: db.database,
+    ssl: db.sslMode ? { rejectUnauthorized: true } : undefined,
+    connectionLimit: 4,
+    maxIdle: 0,
+    idleTimeout: 1000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    decimalNumbers: true,
+    dateStrings: true,
+    supportBigNumbers: true,
+    typeCast: mysqlTypeCast,
+    // Only bound parameters: no multi-statement strings, no client-side interpolation (execute = prepared).
+    multipleStatements: false,
+  });
+  pool.on('connection', (c) => c.on('error', () => {}));
+  return async (params) => {
+    const [rows] = await pool.execute({ sql, timeout: STATEMENT_TIMEOUT_MS }, params as never);
+    return rows as Rows;
+  };
+}
+
+/** `?` → `$n` outside quoted strings and identifiers (`'…'`, `"…"`, MySQL's `` `…` ``). */
 export function numberPlaceholders(sql: string): { text: string; count: number } {
   let out = '';
   let n = 0;
@@ -26,7 +91,7 @@ export function numberPlaceholders(sql: string): { text: string; count: number }
     if (quote) {
       if (ch === quote) quote = null;
       out += ch;
-    } else if (ch === "'" || ch === '"') {
+    } else if (ch === "'" || ch === '"' || ch === '`') {
       quote = ch;
       out += ch;
     } else if (ch === '?') out += `$${++n}`;
@@ -64,15 +129,15 @@ function jsonValue(e: EnrichedEvent, column: Column, matches: (s: string) => boo
 export function sqlQuery(c: EnrichmentConfig): Enrichment {
   const p = c.parameters as {
     inputs: Array<{ placeholder: number; pojo?: { field: string }; json?: { field: Column; schemaCriterion: string; jsonPath: string } }>;
-    database: { postgresql?: { host: string; port: number; sslMode: boolean; username: string; password: string; database: string } };
+    database: { postgresql?: DbConfig; mysql?: DbConfig };
     query: { sql: string };
     output: { expectedRows?: string; json: { schema: string; propertyNames: string; describes: 'ALL_ROWS' | 'EVERY_ROW' } };
     cache: { size: number; ttl: number };
     ignoreOnError?: boolean | null;
   };
-  const db = p.database.postgresql;
-  if (!db) throw new EnrichmentConfigError(c.source, 'data.parameters.database', 'only postgresql is supported by Furrow');
-  const { text, count } = numberPlaceholders(p.query.sql);
+  const db = p.database.postgresql ?? p.database.mysql;
+  if (!db) throw new EnrichmentConfigError(c.source, 'data.parameters.database', 'needs postgresql or mysql');
+  const { count } = numberPlaceholders(p.query.sql);
   const getters = new Map<number, (e: EnrichedEvent) => unknown>();
   p.inputs.forEach((i, n) => {
     if (i.pojo) {
@@ -91,20 +156,7 @@ export function sqlQuery(c: EnrichmentConfig): Enrichment {
     }
   });
   for (let k = 1; k <= count; k++) if (!getters.has(k)) throw new EnrichmentConfigError(c.source, 'data.parameters.inputs', `no input for placeholder ${k} of the query`);
-  const pool = new pg.Pool({
-    host: db.host,
-    port: db.port,
-    user: db.username,
-    password: db.password,
-    database: db.database,
-    ssl: db.sslMode ? { rejectUnauthorized: true } : false,
-    max: 4,
-    connectionTimeoutMillis: 10_000,
-    statement_timeout: 10_000,
-    idleTimeoutMillis: 1000,
-    allowExitOnIdle: true,
-  });
-  pool.on('error', () => {});
+  const run = p.database.postgresql ? postgresExecutor(db, p.query.sql) : mysqlExecutor(db, p.query.sql);
   const name = NAMERS[p.output.json.propertyNames] ?? NAMERS.AS_IS!;
   const cache = p.cache.size > 0 ? new Lru<{ at: number; rows: Record<string, unknown>[] }>(p.cache.size) : null;
   const ttlMs = p.cache.ttl * 1000;
@@ -125,8 +177,7 @@ export function sqlQuery(c: EnrichmentConfig): Enrichment {
       let rows = cache?.get(key);
       if (!rows || (ttlMs > 0 && Date.now() - rows.at >= ttlMs)) {
         try {
-          const r = await pool.query(text, params);
-          rows = { at: Date.now(), rows: r.rows as Record<string, unknown>[] };
+          rows = { at: Date.now(), rows: await run(params) };
           cache?.set(key, rows);
         } catch (err) {
           return fail(`SQL query failed: ${(err as Error).message}`);

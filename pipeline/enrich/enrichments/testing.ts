@@ -6,12 +6,12 @@ import { CORE_REGISTRY_ROOT } from '../../iglu/repositories';
 import { newAjv } from '../../iglu/validator';
 import { EnrichedEvent } from '../../core/enriched-event';
 import { enrichPayload, type EnrichSettings } from '../pipeline';
-import { getRecord, testIgluClient, testSettings } from '../testing';
+import { getRecord, testIgluClient, testSettings, type TestSettingsOptions } from '../testing';
 import type { EnrichmentOptions } from './common';
 import { buildEnrichments, FACTORIES, inlineSources } from './index';
 
-export async function settingsWith(configs: unknown[], extra: Partial<EnrichSettings> = {}, options: EnrichmentOptions = {}): Promise<EnrichSettings> {
-  const client = testIgluClient();
+export async function settingsWith(configs: unknown[], extra: TestSettingsOptions = {}, options: EnrichmentOptions = {}): Promise<EnrichSettings> {
+  const client = extra.client ?? testIgluClient();
   const built = await buildEnrichments(inlineSources(configs), client, FACTORIES, options);
   return testSettings({ client, enrichments: built.enrichments, ...extra });
 }
