@@ -134,6 +134,29 @@ describe('loader → Snowflake emulator', () => {
     await loader.stop();
   });
 
+  it('loads an event once when it reaches two windows or one window twice: same event_id and fingerprint is a duplicate, a different fingerprint is not', async () => {
+    const t = await setup();
+    const loader = await t.start();
+    const [a, b, c, d] = [wideRowEvent(1, [USER_CTX]), wideRowEvent(2), wideRowEvent(3), wideRowEvent(4)];
+    d.event_fingerprint = 'fp-d';
+    const replayedA = { ...a, etl_tstamp: '2024-01-02T03:09:00.000Z' }; // enrich re-processed it after a crash
+    const otherD = { ...d, event_fingerprint: 'fp-other' }; // same id, different event (a synthetic duplicate)
+    const seen = nextWindows(loader.loader, 2);
+    await send(sqs, t.queueUrl, await writeWindow(s3, { events: [a, b, b, d], types: typesOf([USER_CTX]), perFile: 3 }));
+    await send(sqs, t.queueUrl, await writeWindow(s3, { events: [replayedA, c, { ...d }, otherD], types: typesOf([USER_CTX]) }));
+    const [first, second] = await seen;
+    expect(first).toMatchObject({ outcome: 'loaded', rows: 3, duplicates: 1 });
+    expect(second).toMatchObject({ outcome: 'loaded', rows: 2, duplicates: 2 });
+    const rows = await sdk.exec<{ EVENT_ID: string; N: number }>(`SELECT event_id, count(*) AS n FROM ${t.schema}.events GROUP BY event_id`);
+    expect(new Map(rows.map((r) => [r.EVENT_ID, Number(r.N)]))).toEqual(new Map([[a.event_id, 1], [b.event_id, 1], [c.event_id, 1], [d.event_id, 2]]));
+    const [kept] = await sdk.exec<{ T: Date; C: unknown }>(`SELECT etl_tstamp AS t, contexts_com_acme_user_1 AS c FROM ${t.schema}.events WHERE event_id = '${a.event_id}'`);
+    expect(kept!.T.toISOString()).toBe(a.etl_tstamp); // the first copy is the one kept, whole
+    expect(kept!.C).toEqual([{ name: 'ann' }]);
+    const metrics = await (await fetch(`http://127.0.0.1:${loader.port}/metrics`)).text();
+    expect(metrics).toMatch(/^furrow_loader_duplicates_skipped_total 3$/m);
+    await loader.stop();
+  });
+
   it('adds exactly one column for a new schema model, and none for new revisions of known ones', async () => {
     const t = await setup();
     const loader = await t.start();

@@ -105,19 +105,56 @@ export function pathAfterStage(stageUrl: string, base: string): string {
   return after;
 }
 
-/** COPY INTO with the explicit column list and `$1:<col>` projections (no MATCH_BY_COLUMN_NAME). */
-export function copyInto(schema: string, stage: string, after: string, columns: EntityColumn[], withLoadTstamp: boolean): string {
+/** The columns a load writes: the atomic ones, the window's self-describing ones, `load_tstamp`. */
+function loadNames(columns: EntityColumn[], withLoadTstamp: boolean): string[] {
   const names = [...ATOMIC_COLUMNS.map((c) => c.name), ...columns.map((c) => sdColumn(c.name))];
+  if (withLoadTstamp) names.push('load_tstamp');
+  return names;
+}
+
+/** COPY INTO `table` with the explicit column list and `$1:<col>` projections (no MATCH_BY_COLUMN_NAME). */
+export function copyInto(schema: string, stage: string, after: string, columns: EntityColumn[], withLoadTstamp: boolean, table = 'events', force = false): string {
+  const names = loadNames(columns, withLoadTstamp);
   const select = [...ATOMIC_COLUMNS.map((c) => `$1:${c.name}`), ...columns.map((c) => `$1:"${validateIdentifier(c.name)}"`)];
-  if (withLoadTstamp) {
-    names.push('load_tstamp');
-    select.push('current_timestamp()');
-  }
+  if (withLoadTstamp) select.push('current_timestamp()');
   const path = `@${configIdent(schema)}.${configIdent(stage)}/${after.replace(/\/+$/, '')}${after ? '/' : ''}output=good/`;
   return (
-    `COPY INTO ${configIdent(schema)}.events(${names.join(',')})\n` +
+    `COPY INTO ${configIdent(schema)}.${configIdent(table)}(${names.join(',')})\n` +
     `FROM (\n  SELECT ${select.join(',')} FROM ${path}\n)\n` +
     "FILE_FORMAT = (TYPE = JSON TIMESTAMP_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF')\n" +
-    'ON_ERROR = ABORT_STATEMENT'
+    `ON_ERROR = ABORT_STATEMENT${force ? '\nFORCE = TRUE' : ''}`
+  );
+}
+
+/**
+ * A window is copied into a session-scoped staging table first (created before the load's transaction:
+ * DDL commits in Snowflake), then `dedupInsert` moves it over without natural duplicates.
+ */
+export function createStagingTable(schema: string, staging: string): string {
+  return `CREATE OR REPLACE TEMPORARY TABLE ${configIdent(schema)}.${configIdent(staging)} LIKE ${configIdent(schema)}.events`;
+}
+
+export function dropStagingTable(schema: string, staging: string): string {
+  return `DROP TABLE IF EXISTS ${configIdent(schema)}.${configIdent(staging)}`;
+}
+
+/**
+ * Staged rows → events, one per (event_id, event_fingerprint) of the window and none whose key the table
+ * already has: an event that reached the pipeline twice (a tracker retry, a replay from a checkpoint) is
+ * loaded once.
+ */
+export function dedupInsert(schema: string, staging: string, columns: EntityColumn[], withLoadTstamp: boolean): string {
+  const names = loadNames(columns, withLoadTstamp).join(', ');
+  const s = configIdent(schema);
+  return (
+    `INSERT INTO ${s}.events (${names})\n` +
+    `SELECT ${names} FROM (\n` +
+    `  SELECT staged.*, ROW_NUMBER() OVER (PARTITION BY event_id, event_fingerprint ORDER BY collector_tstamp) AS furrow_copy\n` +
+    `  FROM ${s}.${configIdent(staging)} AS staged\n` +
+    `) AS d\n` +
+    `WHERE d.furrow_copy = 1 AND NOT EXISTS (\n` +
+    `  SELECT 1 FROM ${s}.events AS e\n` +
+    `  WHERE e.event_id = d.event_id AND (e.event_fingerprint = d.event_fingerprint OR (e.event_fingerprint IS NULL AND d.event_fingerprint IS NULL))\n` +
+    `)`
   );
 }

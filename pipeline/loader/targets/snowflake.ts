@@ -4,10 +4,13 @@
  *   init: ready check → CREATE SCHEMA → CREATE TABLE events → CREATE TABLE manifest → ADD load_tstamp if
  *         missing → [CREATE STAGE if `stageUrl`] → DESC STAGE (stage location)
  *   load: ready check → ALTER TABLE ADD COLUMN per missing OBJECT/ARRAY column (each its own transaction)
- *         → BEGIN; manifest SELECT; (already there: ROLLBACK, done) COPY INTO; manifest INSERT; COMMIT.
+ *         → CREATE TEMPORARY staging table → BEGIN; manifest SELECT; (already there: ROLLBACK, done)
+ *         COPY INTO staging; INSERT INTO events what is not a duplicate (same event_id and event_fingerprint
+ *         as a loaded row or an earlier one of the window); manifest INSERT; COMMIT → DROP staging.
  * Any failed load drops the connection (its session, and so any half-open transaction, ends with it);
  * the next attempt logs in again.
  */
+import { randomBytes } from 'node:crypto';
 import snowflake from 'snowflake-sdk';
 import type { SnowflakeTargetConfig } from '../config';
 import type { LoadWindow } from '../window';
@@ -22,6 +25,8 @@ export class SnowflakeTarget implements LoadTarget {
   readonly kind = 'snowflake' as const;
   private conn: snowflake.Connection | null = null;
   private stageUrl: string | null = null;
+  /** This loader's staging table (temporary: session-scoped in Snowflake). */
+  private readonly staging = `furrow_staging_${randomBytes(4).toString('hex')}`;
 
   constructor(
     private readonly cfg: SnowflakeTargetConfig,
@@ -109,7 +114,8 @@ export class SnowflakeTarget implements LoadTarget {
     if (!this.stageUrl) await this.init();
     const { schema, stage } = this.cfg;
     const after = sql.pathAfterStage(this.stageUrl!, window.base); // WindowRejected before touching the warehouse
-    const copy = sql.copyInto(schema, stage, after, window.columns, this.opts.addLoadTstampColumn);
+    // FORCE: the staging table is new for every load, whatever its load metadata says about the files.
+    const copy = sql.copyInto(schema, stage, after, window.columns, this.opts.addLoadTstampColumn, this.staging, true);
     try {
       await this.exec(sql.readyCheck(this.cfg.readyCheck, this.cfg.warehouse));
       const columnsAdded: string[] = [];
@@ -125,17 +131,22 @@ export class SnowflakeTarget implements LoadTarget {
         }
         this.opts.log?.('added column', { column: col.name, schemaKey: col.schemaKey });
       }
+      await this.exec(sql.createStagingTable(schema, this.staging)); // DDL: before the transaction
       await this.exec('BEGIN');
       const found = await this.exec(sql.manifestGet(schema), [window.base]);
       if (found.length > 0) {
         await this.exec('ROLLBACK');
+        await this.exec(sql.dropStagingTable(schema, this.staging));
         return { outcome: 'already-loaded', columnsAdded };
       }
       const copied = await this.exec(copy);
-      const rows = copied.reduce((n, r) => n + (Number(r.rows_loaded ?? r.ROWS_LOADED ?? 0) || 0), 0);
+      const read = copied.reduce((n, r) => n + (Number(r.rows_loaded ?? r.ROWS_LOADED ?? 0) || 0), 0);
+      const inserted = await this.exec(sql.dedupInsert(schema, this.staging, window.columns, this.opts.addLoadTstampColumn));
+      const rows = Number(Object.values(inserted[0] ?? {})[0] ?? 0);
       await this.exec(sql.manifestAdd(schema), sql.manifestBinds(window));
       await this.exec('COMMIT');
-      return { outcome: 'loaded', rows, columnsAdded };
+      await this.exec(sql.dropStagingTable(schema, this.staging));
+      return { outcome: 'loaded', rows, duplicates: read - rows, columnsAdded };
     } catch (err) {
       await this.disconnect(); // ends the session: an open transaction is rolled back with it
       throw err;
