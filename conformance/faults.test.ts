@@ -21,7 +21,8 @@ const profile = conformanceProfile();
 const full = profile.size === 'full';
 
 const SERVICES: AwsService[] = ['kinesis', 's3', 'sqs', 'dynamodb'];
-const STAGES = ['collector', 'enrich', 's3-loader-raw', 's3-loader-enriched', 's3-loader-bad', 'transformer', 'loader'];
+/** Kill targets: a stage, or every stage named `<target>-…` (see stagesNamed). */
+const STAGES = ['collector', 'enrich', 's3-loader', 'transformer', 'loader', 'iglu-server'];
 
 function awsScenarios(): Scenario[] {
   const holdMs = full ? 4_000 : 2_500;
@@ -46,7 +47,11 @@ const scenarios: Scenario[] = [
   ...awsScenarios(),
   ...(full ? [{ name: 'postgres restart', fault: { kind: 'postgres-restart', downMs: 2_000 } } as Scenario] : []),
   ...(full
-    ? STAGES.map((stage): Scenario => ({ name: `kill -9 ${stage}`, fault: { kind: 'kill', stages: [stage] } }))
+    ? [
+        ...STAGES.map((stage): Scenario => ({ name: `kill -9 ${stage}`, fault: { kind: 'kill', stages: [stage] } })),
+        // A window sealed while SQS fails waits in the transformer for its message to go out: killed then, it must be sent again.
+        { name: 'kill -9 transformer while SQS fails', fault: { kind: 'kill', stages: ['transformer'], during: { rule: { service: 'sqs', error: '500' }, leadMs: 3_000, holdMs: 5_000 } } } as Scenario,
+      ]
     : [{ name: 'kill -9 enrich and loader', fault: { kind: 'kill', stages: ['enrich', 'loader'] } } as Scenario]),
 ];
 
@@ -71,7 +76,7 @@ describe(`faults survived (${profile.size} profile: ${scenarios.length} scenario
     });
     runner = new FaultRunner(
       pipeline,
-      { requestsPerSecond: 10, eventsPerRequest: 3, badEvery: 10, leadMs: 1_500, tailMs: 1_000, catchUpTimeoutMs: 120_000 },
+      { requestsPerSecond: 10, eventsPerRequest: 3, badEvery: 10, resendEvery: 7, leadMs: 1_500, tailMs: 1_000, catchUpTimeoutMs: 120_000 },
       (line) => process.stdout.write(`[faults] ${line}\n`),
     );
   }, 180_000);

@@ -44,10 +44,20 @@ export function totalRestarts(supervisor: Supervisor): number {
   return supervisor.status().reduce((n, s) => n + s.restarts, 0);
 }
 
-/** SIGKILL a stage's process; resolves with the old PID (the supervisor restarts it on its own). */
+/**
+ * The supervised stages a kill target names: the stage itself, or the stages named `<target>-…` (e.g.
+ * `s3-loader` is one process for all three purposes, or three `s3-loader-<purpose>` processes).
+ */
+export function stagesNamed(supervisor: Supervisor, target: string): string[] {
+  const names = supervisor.status().map((s) => s.name).filter((n) => n === target || n.startsWith(`${target}-`));
+  if (names.length === 0) throw new Error(`no stage called ${target} (known: ${supervisor.status().map((s) => s.name).join(', ')})`);
+  return names;
+}
+
+/** SIGKILL a stage's process; returns the old PID (the supervisor restarts it on its own). */
 export function killStage(supervisor: Supervisor, stage: string): number {
   const pid = supervisor.pids()[stage];
-  if (!pid) throw new Error(`stage ${stage} has no running process (known: ${Object.keys(supervisor.pids()).join(', ')})`);
+  if (!pid) throw new Error(`stage ${stage} has no running process`);
   process.kill(pid, 'SIGKILL');
   return pid;
 }

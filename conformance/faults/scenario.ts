@@ -6,13 +6,14 @@
  */
 import type { RunningEmulate } from '../../emulator/emulate/index';
 import { awsClients, emulatorSettings, type AwsClients } from '../../pipeline/streams/aws-clients';
-import { addAwsFault, clearAwsFaults, killStage, restarted, sleep, totalRestarts, type AwsFaultRule } from './inject';
+import { addAwsFault, clearAwsFaults, killStage, restarted, sleep, stagesNamed, totalRestarts, type AwsFaultRule } from './inject';
 import { badRowsPerEvent, BucketLines, postgresProbe, snowflakeProbe, windowRowsPerEvent, type WarehouseProbe } from './outcomes';
 import { Traffic } from './traffic';
 
 export type Fault =
   | { kind: 'aws'; rule: AwsFaultRule; holdMs: number }
-  | { kind: 'kill'; stages: string[] }
+  /** kill -9 of the stages (names or name prefixes, see `stagesNamed`), optionally while an AWS fault holds. */
+  | { kind: 'kill'; stages: string[]; during?: { rule: AwsFaultRule; leadMs: number; holdMs: number } }
   | { kind: 'postgres-restart'; downMs: number };
 
 export interface Scenario {
@@ -24,6 +25,8 @@ export interface RunSettings {
   requestsPerSecond: number;
   eventsPerRequest: number;
   badEvery: number;
+  /** Resend every n-th acknowledged request (a tracker whose 200 got lost): duplicates the loader must drop. */
+  resendEvery: number;
   /** Traffic before the fault, and after it ends. */
   leadMs: number;
   tailMs: number;
@@ -82,8 +85,19 @@ export class FaultRunner {
         await clearAwsFaults(urls.aws);
       }
     } else if (fault.kind === 'kill') {
-      const killed = fault.stages.map((stage) => ({ stage, pid: killStage(supervisor, stage) }));
-      await Promise.all(killed.map(({ stage, pid }) => restarted(supervisor, stage, pid)));
+      const during = fault.during;
+      if (during) {
+        await addAwsFault(urls.aws, during.rule);
+        await sleep(during.leadMs);
+      }
+      const started = Date.now();
+      try {
+        const killed = fault.stages.flatMap((t) => stagesNamed(supervisor, t)).map((stage) => ({ stage, pid: killStage(supervisor, stage) }));
+        await Promise.all(killed.map(({ stage, pid }) => restarted(supervisor, stage, pid)));
+        if (during) await sleep(Math.max(0, during.holdMs - (Date.now() - started)));
+      } finally {
+        if (during) await clearAwsFaults(urls.aws);
+      }
     } else {
       await this.pipeline.postgres.restart({ downMs: fault.downMs });
     }
@@ -98,6 +112,7 @@ export class FaultRunner {
       requestsPerSecond: s.requestsPerSecond,
       eventsPerRequest: s.eventsPerRequest,
       badEvery: s.badEvery,
+      resendEvery: s.resendEvery,
     });
     const restartsBefore = totalRestarts(this.pipeline.supervisor);
     traffic.start();
@@ -164,6 +179,7 @@ export class FaultRunner {
       catchUpSeconds: Math.round((caughtUpAt - faultEnd) / 100) / 10,
       unacknowledgedLoaded: [...rows.keys()].filter((id) => !traffic.events.get(id)?.acked).length,
       badRowsArchived: [...badRows].filter(([id]) => bad.has(id)).reduce((a, [, n]) => a + n, 0),
+      resent: t.resent,
       failedRequests: t.failedRequests,
       retries: t.retries,
     };

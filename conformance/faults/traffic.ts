@@ -29,6 +29,11 @@ export interface TrafficOptions {
   badEvery: number;
   /** Give up on a request after this long of retrying (its events then stay unacknowledged). */
   retryForMs?: number;
+  /**
+   * Send every `resendEvery`-th acknowledged request once more, a little later, as a tracker does whose
+   * 200 was lost on the way back: the same event ids reach the pipeline twice. 0 = never.
+   */
+  resendEvery?: number;
 }
 
 export interface SentEvent {
@@ -42,7 +47,10 @@ export class Traffic {
   /** Answers other than 200, and requests that failed on the wire (reset, timeout). */
   failures = 0;
   retries = 0;
+  /** Events sent a second time after their request was acknowledged (see `resendEvery`). */
+  resent = 0;
   private n = 0;
+  private acknowledgedRequests = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -64,13 +72,14 @@ export class Traffic {
     return [...this.events].filter(([, e]) => filter(e)).map(([id]) => id);
   }
 
-  counts(): { sent: number; acknowledged: number; sentBad: number; acknowledgedBad: number; requests: number; failedRequests: number; retries: number } {
+  counts(): { sent: number; acknowledged: number; sentBad: number; acknowledgedBad: number; resent: number; requests: number; failedRequests: number; retries: number } {
     const all = [...this.events.values()];
     return {
       sent: all.length,
       acknowledged: all.filter((e) => e.acked).length,
       sentBad: all.filter((e) => e.bad).length,
       acknowledgedBad: all.filter((e) => e.bad && e.acked).length,
+      resent: this.resent,
       requests: this.requests,
       failedRequests: this.failures,
       retries: this.retries,
@@ -102,7 +111,11 @@ export class Traffic {
         }),
       })),
     });
-    const p = this.deliver(body, batch.map((b) => b.eid)).finally(() => this.inFlight.delete(p));
+    this.track(this.deliver(body, batch.map((b) => b.eid)));
+  }
+
+  private track(delivery: Promise<void>): void {
+    const p = delivery.finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 
@@ -120,7 +133,13 @@ export class Traffic {
         });
         await res.arrayBuffer();
         if (res.status === 200) {
+          const first = eids.some((id) => !this.events.get(id)!.acked);
           for (const id of eids) this.events.get(id)!.acked = true;
+          const every = this.o.resendEvery ?? 0;
+          if (first && every > 0 && ++this.acknowledgedRequests % every === 0) {
+            this.resent += eids.length;
+            this.track(new Promise((r) => setTimeout(r, 300)).then(() => this.deliver(body, eids)));
+          }
           return;
         }
       } catch {
