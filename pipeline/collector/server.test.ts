@@ -300,6 +300,12 @@ describe('collector HTTP API', () => {
     expect(await slow.readRaw()).toEqual([]);
   });
 
+  it('ignores an Expect it does not know (Node would answer 417): 200 and recorded, like any other request', async () => {
+    const r = await send(c.url, { method: 'POST', path: `${TP2}?expect=nonsense`, headers: { expect: 'nonsense', 'content-type': 'application/json' }, body: '{}' });
+    expect([r.status, r.text]).toEqual([200, 'ok']);
+    expect((await records(c)).filter((x) => x.p.querystring === 'expect=nonsense')).toHaveLength(1);
+  });
+
   it('answers 400 to a request whose headers exceed maxHeadersLength', async () => {
     const r = await send(c.url, { path: '/i', headers: { 'x-big': 'a'.repeat(70_000) } });
     expect(r.status).toBe(400);

@@ -78,6 +78,9 @@ export class CollectorServer {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
     });
+    // An Expect other than 100-continue: Node would answer 417 and record nothing; the collector's answer
+    // never depends on what the client sends beyond size and routing, so handle the request as usual.
+    this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
     // Malformed requests, oversized request lines/headers, and timeouts: Snowplow answers 400 (408 on timeout).
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable) return socket.destroy();
