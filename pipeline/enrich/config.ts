@@ -33,6 +33,8 @@ export interface EnrichConfig {
     atomicFieldsLimits: Record<string, number>;
   };
   output: {
+    /** Stream for the PII enrichment's pii_transformation events (`emitEvent`), as Enrich 3–5's `output.pii`; unset = not written. */
+    pii?: string;
     /** Largest enriched TSV in bytes; larger events become size_violation. */
     maxRecordSize: number;
     /** Largest bad row in bytes; larger ones are replaced by a size_violation. */
@@ -86,6 +88,7 @@ export const ENRICH_SCHEMA = {
       additionalProperties: false,
       default: {},
       properties: {
+        pii: { type: 'string', minLength: 1 },
         maxRecordSize: { type: 'integer', minimum: 1000, maximum: 1048000, default: 1_000_000 },
         maxBadRowSize: { type: 'integer', minimum: 1000, maximum: 1048000, default: 1_000_000 },
         buffer: {

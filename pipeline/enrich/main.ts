@@ -50,6 +50,8 @@ export interface RunningEnrich {
   consumer: KinesisConsumer;
   good: KinesisProducer;
   bad: KinesisProducer;
+  /** The PII stream's producer, when `enrich.output.pii` is set. */
+  pii?: KinesisProducer;
   stop(): Promise<void>;
 }
 
@@ -102,11 +104,15 @@ export async function startEnrich(
     });
   const good = producer(pipeline.streams.enriched);
   const bad = producer(pipeline.streams.bad1);
+  const pii = config.output.pii ? producer(config.output.pii) : undefined;
+  if (!pii && built.enrichments.some((e) => e.name === 'pii_enrichment_config') && sources.some((s) => (s.json as { data?: { emitEvent?: unknown } } | null)?.data?.emitEvent === true))
+    logger.warn('PII enrichment emitEvent is on but enrich.output.pii names no stream: pii_transformation events are not written');
   const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => logger[level](fields ?? {}, msg);
   const processor = new EnrichProcessor({
     settings,
     good,
     bad,
+    pii,
     partitionKey: partitionKeyField(config),
     maxBadRowSize: config.output.maxBadRowSize,
     retryBaseMs: config.igluRetry.minMs,
@@ -133,6 +139,7 @@ export async function startEnrich(
       const reasons: string[] = [];
       if (!good.healthy) reasons.push(`writes to ${good.streamName} failing`);
       if (!bad.healthy) reasons.push(`writes to ${bad.streamName} failing`);
+      if (pii && !pii.healthy) reasons.push(`writes to ${pii.streamName} failing`);
       if (processor.waitingForIglu) reasons.push('Iglu unavailable (retrying)');
       const m = consumer.metrics();
       if (m.millisBehindLatest > config.unhealthyLatencyMs) reasons.push(`${m.millisBehindLatest} ms behind the raw stream`);
@@ -149,14 +156,14 @@ export async function startEnrich(
       processor.stop();
       await consumer.stop();
       await server.close();
-      const lost = (await Promise.all([good.close(30_000), bad.close(30_000)])).reduce((a, b) => a + b, 0);
+      const lost = (await Promise.all([good.close(30_000), bad.close(30_000), ...(pii ? [pii.close(30_000)] : [])])).reduce((a, b) => a + b, 0);
       kinesisIn.destroy();
       kinesisOut.destroy();
       dynamodb.destroy();
       if (lost) logger.error({ lost }, 'shutdown: records could not be flushed in time');
       logger.info({ counters: processor.counters }, 'enrich stopped');
     })());
-  return { config, port: server.port, processor, consumer, good, bad, stop };
+  return { config, port: server.port, processor, consumer, good, bad, pii, stop };
 }
 
 export const command: Command = {

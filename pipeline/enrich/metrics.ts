@@ -25,6 +25,7 @@ export function enrichMetrics(processor: EnrichProcessor, consumer: KinesisConsu
   };
   follow('furrow_enrich_records_total', 'Raw records processed', () => c.records);
   follow('furrow_enrich_good_total', 'Enriched events written', () => c.good);
+  follow('furrow_enrich_pii_total', 'pii_transformation events written to the PII stream', () => c.pii);
   follow('furrow_enrich_bad_total', 'Bad rows written', () => c.bad);
   follow('furrow_enrich_dropped_total', 'Events dropped on purpose', () => c.dropped);
   follow('furrow_enrich_invalid_accepted_total', 'Atomic length violations let through (acceptInvalid)', () => c.invalid);

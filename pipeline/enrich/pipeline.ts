@@ -27,6 +27,7 @@ import { ATOMIC_SCHEMA, checkFieldLengths, DEFAULT_LIMITS, fieldLengthMessage, t
 import { EnrichedEvent, FIELD_INDEX, formatTstamp } from '../core/enriched-event';
 import { cleanHeaderValue, firstIp, makeTsvSafe, mapParameters, msToTstamp, ParseFailure, type AtomicParseError } from '../core/tracker-protocol';
 import { adapterFailureType, adapterFor } from './adapters';
+import { piiTransformationEvent } from './enrichments/pii';
 import type { EnrichmentRegistry, StepContext, StepOutput } from './enrichments/registry';
 import type { IgluValidator } from './iglu-client';
 import { loadRecord } from './loader';
@@ -65,6 +66,8 @@ export interface GoodEvent {
   tsv: string;
   /** Atomic length violations let through by `acceptInvalid`. */
   invalid?: boolean;
+  /** The PII enrichment's `pii_transformation` event about this one (`emitEvent`), for the PII stream. */
+  pii?: { event: EnrichedEvent; tsv: string };
 }
 
 export interface PayloadOutcome {
@@ -212,7 +215,12 @@ export async function enrichEvent(raw: RawEvent, etlTstamp: string, s: EnrichSet
       }),
     };
   }
-  return { kind: 'good', good: lengthErrors.length ? { event: e, tsv, invalid: true } : { event: e, tsv } };
+  const good: GoodEvent = lengthErrors.length ? { event: e, tsv, invalid: true } : { event: e, tsv };
+  if (ctx.piiTransformation) {
+    const pii = piiTransformationEvent(e, ctx.piiTransformation, s);
+    good.pii = { event: pii, tsv: pii.toTsv() };
+  }
+  return { kind: 'good', good };
 }
 
 /**

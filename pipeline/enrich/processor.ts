@@ -24,6 +24,8 @@ export interface RecordSink {
 export interface EnrichCounters {
   records: number;
   good: number;
+  /** pii_transformation events written to the PII stream. */
+  pii: number;
   bad: number;
   dropped: number;
   /** Atomic length violations let through by acceptInvalid. */
@@ -40,6 +42,8 @@ export interface EnrichProcessorOptions {
   settings: EnrichSettings;
   good: RecordSink;
   bad: RecordSink;
+  /** The PII stream (`enrich.output.pii`): pii_transformation events (PII enrichment `emitEvent`); unset = not written. */
+  pii?: RecordSink;
   /** Enriched field whose value is the good record's partition key; unset or null value → random UUID. */
   partitionKey?: FieldName | null;
   /** Largest bad row (UTF-8 bytes); larger ones are replaced by a size_violation. Default 1,000,000. */
@@ -58,7 +62,7 @@ export class ProcessorStoppedError extends Error {
 }
 
 export class EnrichProcessor implements RecordProcessor {
-  readonly counters: EnrichCounters = { records: 0, good: 0, bad: 0, dropped: 0, invalid: 0, igluRetries: 0, badByType: {}, latencyMs: 0 };
+  readonly counters: EnrichCounters = { records: 0, good: 0, pii: 0, bad: 0, dropped: 0, invalid: 0, igluRetries: 0, badByType: {}, latencyMs: 0 };
   private readonly keyIndex: number;
   private readonly maxBadRowSize: number;
   private readonly stopping = new AbortController();
@@ -91,6 +95,11 @@ export class EnrichProcessor implements RecordProcessor {
       for (const g of outcome.good) {
         const v = this.keyIndex >= 0 ? g.event.values[this.keyIndex] : null;
         await put(this.o.good, Buffer.from(g.tsv, 'utf8'), v ? v.slice(0, 256) : randomUUID());
+        if (g.pii && this.o.pii) {
+          const pv = this.keyIndex >= 0 ? g.pii.event.values[this.keyIndex] : null;
+          await put(this.o.pii, Buffer.from(g.pii.tsv, 'utf8'), pv ? pv.slice(0, 256) : randomUUID());
+          this.counters.pii++;
+        }
       }
       for (const b of outcome.bad) await put(this.o.bad, this.badRowBytes(b), randomUUID());
       if (outcome.good.length) {

@@ -58,6 +58,8 @@ export interface StepContext {
   crossDomain?: ReadonlyMap<string, string | null>;
   /** The event was dropped (JS enrichment `event.drop()`); no good event, no bad row. */
   dropped?: boolean;
+  /** `pii_transformation` data left by the PII enrichment when `emitEvent` is on and it changed something. */
+  piiTransformation?: Record<string, unknown>;
 }
 
 export interface StepOutput {
