@@ -51,8 +51,8 @@ class Window {
 /**
  * The transformer's RecordProcessor (RDB stream transformer, wide-row JSON): enriched events are grouped
  * into processing-time windows; each window becomes `run=…/output=good|bad/sink-<uuid>.txt.gz` files, then
- * is sealed in Snowplow's order: write `shredding_complete.json`, checkpoint the window's records, send the
- * same message to the FIFO queue. Empty windows produce nothing.
+ * is sealed: write `shredding_complete.json`, send the same message to the FIFO queue, then checkpoint the
+ * window's records (see `seal`). Empty windows produce nothing.
  */
 export class TransformerProcessor implements RecordProcessor {
   private window: Window | null = null;
@@ -195,7 +195,12 @@ export class TransformerProcessor implements RecordProcessor {
     }
   }
 
-  /** Snowplow's seal order: files, shredding_complete.json, checkpoint, then the queue message. */
+  /**
+   * Seal order: files, shredding_complete.json, the queue message, then the checkpoint — a checkpoint only
+   * after the downstream write. Killed between the message and the checkpoint, the window's records are
+   * read again into a new window, and the loader skips the events it already has; checkpointing first
+   * (Snowplow's order) would lose the whole window if the process died while SQS was failing.
+   */
   private async seal(w: Window): Promise<void> {
     const started = Date.now();
     this.writeSink(w, 'good');
@@ -221,6 +226,7 @@ export class TransformerProcessor implements RecordProcessor {
     };
     const body = serializeShreddingComplete(message);
     await this.putWithRetry(this.key(w, 'shredding_complete.json'), Buffer.from(body), false);
+    await this.sendWithRetry(body, createHash('sha256').update(base).digest('hex'));
     for (const [shardId, { ctx, seq }] of w.shards) {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -236,7 +242,6 @@ export class TransformerProcessor implements RecordProcessor {
         }
       }
     }
-    await this.sendWithRetry(body, createHash('sha256').update(base).digest('hex'));
     this.events.onSealed?.(message, { files: w.files, ms: Date.now() - started });
   }
 }

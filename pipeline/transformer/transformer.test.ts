@@ -131,4 +131,49 @@ describe('transformer on the emulator', () => {
       await app.shutdown();
     }
   });
+
+  it('checkpoints a window only after its message is sent: while SQS fails, a sealed window keeps its records uncheckpointed', async () => {
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'enriched-sqs-down', ShardCount: 1 }));
+    const app = await startTransformer(
+      parsePipelineConfig(
+        JSON.stringify({
+          aws: emulatorSettings(emu.endpoint),
+          streams: { enriched: 'enriched-sqs-down' },
+          transformer: { windowSeconds: 1, logLevel: 'silent', input: { applicationName: 'transformer-sqs-down' } },
+        }),
+      ),
+    );
+    const sealFiles = async () =>
+      ((await s3.send(new ListObjectsV2Command({ Bucket: 'furrow', Prefix: 'transformed/' }))).Contents ?? []).map((o) => o.Key!).filter((k) => k.endsWith('shredding_complete.json'));
+    const until = async (cond: () => Promise<boolean>, what: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await cond())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      const before = new Set(await sealFiles());
+      emu.faults.add({ service: 'sqs', operation: 'SendMessage', error: '500' });
+      await kinesis.send(new PutRecordsCommand({ StreamName: 'enriched-sqs-down', Records: [event(1), event(2)].map((l, i) => ({ Data: Buffer.from(l), PartitionKey: `k${i}` })) }));
+      await until(async () => (await sealFiles()).some((k) => !before.has(k)), 'the window to be sealed in S3');
+      await new Promise((r) => setTimeout(r, 1_000));
+      // A crash now must re-read these records: the checkpoint has not moved.
+      expect((await app.consumer.leases.list()).map((l) => l.checkpoint)).toEqual(['TRIM_HORIZON']);
+      emu.faults.clear();
+      await until(async () => /^\d+$/.test((await app.consumer.leases.list())[0]!.checkpoint), 'the checkpoint once the message is sent');
+      let received = 0;
+      for (let i = 0; i < 10 && received === 0; i++) {
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+        for (const m of out.Messages ?? []) {
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+          received += parseShreddingComplete(m.Body!).count!.good;
+        }
+      }
+      expect(received).toBe(2);
+    } finally {
+      emu.faults.clear();
+      await app.shutdown();
+    }
+  });
 });
