@@ -98,7 +98,15 @@ export function schemaKeyToUri(k: SchemaKey): string {
   return `iglu:${k.vendor}/${k.name}/${k.format}/${formatSchemaVer(k.version)}`;
 }
 
-/** `vendor/name/format/m-r-a`, the path under a registry's `schemas/` folder. */
+/**
+ * `.` and `..` fit the vendor grammar (so they parse, as in Iglu), but as a folder name they mean "here" and
+ * "the parent": a registry looking them up would read outside its `schemas/` folder. Lookups refuse them.
+ */
+export function isPathSafeVendor(vendor: string): boolean {
+  return vendor !== '.' && vendor !== '..';
+}
+
+/** `vendor/name/format/m-r-a`, the path under a registry's `schemas/` folder (check `isPathSafeVendor` first). */
 export function schemaKeyToPath(k: SchemaKey): string {
   return `${k.vendor}/${k.name}/${k.format}/${formatSchemaVer(k.version)}`;
 }

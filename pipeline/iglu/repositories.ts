@@ -14,6 +14,7 @@ import {
   compareSchemaVer,
   parseSchemaKey,
   parseSelfDescribingSchema,
+  isPathSafeVendor,
   schemaKeyToPath,
   schemaKeyToUri,
   trySchemaKey,
@@ -112,6 +113,7 @@ export class EmbeddedRepository implements Repository {
   }
 
   lookup(key: SchemaKey): Promise<RepoResult<Record<string, unknown>>> {
+    if (!isPathSafeVendor(key.vendor)) return Promise.resolve(fail(NOT_FOUND));
     const path = schemaKeyToPath(key);
     let p = this.loaded.get(path);
     if (!p) {
@@ -140,6 +142,7 @@ export class EmbeddedRepository implements Repository {
   }
 
   async list(vendor: string, name: string, model: number): Promise<RepoResult<SchemaKey[]>> {
+    if (!isPathSafeVendor(vendor)) return fail(NOT_FOUND);
     let files: string[];
     try {
       files = await readdir(join(this.dir, 'schemas', vendor, name, 'jsonschema'));
@@ -202,6 +205,8 @@ export class HttpRepository implements Repository {
   }
 
   async lookup(key: SchemaKey): Promise<RepoResult<Record<string, unknown>>> {
+    // fetch() would resolve `schemas/../name` to another route of the registry host
+    if (!isPathSafeVendor(key.vendor)) return fail(NOT_FOUND);
     const r = await this.getJson(schemaKeyToPath(key));
     if (!r.ok) return r;
     if (!r.value || typeof r.value !== 'object' || Array.isArray(r.value)) return repoFailure(`${schemaKeyToUri(key)}: answer is not a JSON object`);
@@ -209,6 +214,7 @@ export class HttpRepository implements Repository {
   }
 
   async list(vendor: string, name: string, model: number): Promise<RepoResult<SchemaKey[]>> {
+    if (!isPathSafeVendor(vendor)) return fail(NOT_FOUND);
     const r = await this.getJson(`${vendor}/${name}/jsonschema/${model}`);
     if (!r.ok) return r;
     if (!Array.isArray(r.value)) return fail(NOT_FOUND); // a static registry has no list route

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { makeSchemaKey, schemaKeyToPath } from '../../core/schema-key';
+import { isPathSafeVendor, makeSchemaKey, schemaKeyToPath } from '../../core/schema-key';
 import { HttpError, message, pathSegments, send, type Reply } from './http';
 
 export interface StaticSource {
@@ -75,10 +75,11 @@ export function staticRegistryListener(source: StaticSource): (req: IncomingMess
     if (seg.length !== 5 || seg[0] !== 'schemas') throw new HttpError(404, 'The endpoint does not exist');
     let path: string;
     try {
-      path = schemaKeyToPath(makeSchemaKey(seg[1]!, seg[2]!, seg[3]!, seg[4]!)); // also rules out path traversal
+      path = schemaKeyToPath(makeSchemaKey(seg[1]!, seg[2]!, seg[3]!, seg[4]!)); // no `/` or `\\` in any part
     } catch (err) {
       throw new HttpError(400, (err as Error).message);
     }
+    if (!isPathSafeVendor(seg[1]!)) throw new HttpError(404, 'The schema is not found'); // `..` would leave schemas/
     const body = await source.get(path);
     if (!body) throw new HttpError(404, 'The schema is not found');
     let parsed: unknown;
