@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCollectorPayload } from '../core/collector-payload';
 import { harness, type Harness, type TestCollector } from './testkit';
 import { send } from './http.testkit';
-import { parseCookies, sanitizeCookieHeader } from './cookies';
+import fc from 'fast-check';
+import { cookieValue, parseCookies, sanitizeCookieHeader } from './cookies';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const DAY = 86_400_000;
@@ -172,5 +173,27 @@ describe('cookie helpers', () => {
       ['sp', '1'],
       ['a', '2'],
     ]);
+  });
+  // Cookie-ish text: names, '=', ';', spaces, quotes, commas, non-ASCII.
+  const cookieText = fc.string({ unit: fc.constantFrom('sp', 'a', 'b', '=', ';', ' ', '"', ',', '\\', 'x1', 'é', '\t'), maxLength: 24 });
+
+  it('property: cookieValue(values, name) is parseCookies(values).get(name) for any headers and name', () => {
+    fc.assert(
+      fc.property(fc.array(cookieText, { maxLength: 3 }), fc.constantFrom('sp', 'a', 'b', 'x1', 'sp a'), (values, name) => {
+        expect(cookieValue(values, name)).toBe(parseCookies(values).get(name));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('property: sanitising keeps, for any value, exactly the non-empty cookie-octet parts of the space-less value', () => {
+    const octets = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
+    fc.assert(
+      fc.property(fc.oneof(cookieText, fc.string({ maxLength: 30 })), (value) => {
+        const kept = value.replace(/ /g, '').split(';').filter((p) => p.length > 0 && octets.test(p));
+        expect(sanitizeCookieHeader(value)).toBe(kept.length > 0 ? kept.join(';') : undefined);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -27,11 +27,30 @@ export function parseCookies(values: string[]): Map<string, string> {
   return out;
 }
 
+/** `parseCookies(values).get(name)` without building the map (the hot path needs one or two cookies). */
+export function cookieValue(values: string[], name: string): string | undefined {
+  for (const v of values) {
+    let start = 0;
+    while (start <= v.length) {
+      let end = v.indexOf(';', start);
+      if (end < 0) end = v.length;
+      const eq = v.indexOf('=', start);
+      if (eq > start && eq < end && v.slice(start, eq).trim() === name) return v.slice(eq + 1, end).trim();
+      start = end + 1;
+    }
+  }
+  return undefined;
+}
+
+/** A whole `Cookie` value that sanitising leaves as it is: cookie-octet parts, `;`-separated, none empty. */
+const CLEAN_COOKIE_HEADER = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+(?:;[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+)*$/;
+
 /**
  * A recorded `Cookie` header value: spaces removed, split on `;`, parts with a character outside the
  * cookie-octet set dropped, re-joined with `;`. `undefined` when nothing is left (the header is dropped).
  */
 export function sanitizeCookieHeader(value: string): string | undefined {
+  if (CLEAN_COOKIE_HEADER.test(value)) return value;
   const kept = value
     .replace(/ /g, '')
     .split(';')
@@ -97,9 +116,9 @@ export function resolveNuid(
 }
 
 /** Whether the do-not-track cookie matches (its configured value is a regex matched against the whole value). */
-export function doNotTrack(cfg: ResolvedCollectorConfig, dntRegex: RegExp | null, cookies: Map<string, string>): boolean {
+export function doNotTrack(cfg: ResolvedCollectorConfig, dntRegex: RegExp | null, cookieHeaders: string[]): boolean {
   if (!cfg.doNotTrackCookie.enabled || !dntRegex) return false;
-  const v = cookies.get(cfg.doNotTrackCookie.name);
+  const v = cookieValue(cookieHeaders, cfg.doNotTrackCookie.name);
   return v !== undefined && dntRegex.test(v);
 }
 

@@ -306,6 +306,23 @@ describe('collector HTTP API', () => {
     expect((await records(c)).filter((x) => x.p.querystring === 'expect=nonsense')).toHaveLength(1);
   });
 
+  it('at maxConnections, closes keep-alive connections idle between requests so a new client still gets in', async () => {
+    const small = await h.start({ networking: { maxConnections: 8 } });
+    const { connect } = await import('node:net');
+    const hogs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        new Promise<import('node:net').Socket>((resolve) => {
+          const s = connect(small.running.port, '127.0.0.1', () => s.write(`GET /i?hog=${i} HTTP/1.1\r\nHost: x\r\n\r\n`));
+          s.once('data', () => resolve(s)); // answered; the connection stays open (keep-alive)
+          s.on('error', () => undefined);
+        }),
+      ),
+    );
+    const r = await send(small.url, { path: '/i?after=hogs' });
+    expect(r.status).toBe(200);
+    for (const s of hogs) s.destroy();
+  });
+
   it('answers 400 to a request whose headers exceed maxHeadersLength', async () => {
     const r = await send(c.url, { path: '/i', headers: { 'x-big': 'a'.repeat(70_000) } });
     expect(r.status).toBe(400);

@@ -77,6 +77,9 @@ export class CollectorServer {
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
+      // At the limit Node drops every new socket: keep-alive connections idle between requests would lock
+      // all other clients out for idleTimeoutMs (a slowloris with finished requests), so make room.
+      if (this.sockets.size >= n.maxConnections) this.server.closeIdleConnections();
     });
     // An Expect other than 100-continue: Node would answer 417 and record nothing; the collector's answer
     // never depends on what the client sends beyond size and routing, so handle the request as usual.

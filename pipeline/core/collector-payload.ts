@@ -13,6 +13,8 @@
  *   400: optional string hostname | 410: optional string networkUserId
  */
 
+import { Buffer } from 'node:buffer';
+
 export const COLLECTOR_PAYLOAD_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-0';
 
 /**

@@ -10,6 +10,7 @@
  * and the request still goes through the client's middleware: endpoint, SigV4 signing, retries, the HTTP
  * handler.
  */
+import { Buffer } from 'node:buffer';
 import { PutRecordsInput$, type KinesisClient } from '@aws-sdk/client-kinesis';
 
 /** What the SDK's protocol asks of its body serializer. */
@@ -52,14 +53,14 @@ export function putRecordsBody(input: unknown): Buffer | undefined {
     size += DATA.length + Math.ceil(data.byteLength / 3) * 4 + Buffer.byteLength(keys[n]!, 'utf8');
   }
   const body = Buffer.allocUnsafe(size);
-  let off = body.latin1Write('{"Records":[', 0);
+  let off = body.write('{"Records":[', 0, 'latin1');
   for (let n = 0; n < records.length; n++) {
     if (n > 0) body[off++] = 0x2c; // ,
-    off += body.latin1Write(DATA, off);
-    off += body.latin1Write(datas[n]!.toString('base64'), off);
-    off += body.utf8Write(keys[n]!, off);
+    off += body.write(DATA, off, 'latin1');
+    off += body.write(datas[n]!.toString('base64'), off, 'latin1');
+    off += body.write(keys[n]!, off, 'utf8');
   }
-  off += body.utf8Write(tail, off);
+  off += body.write(tail, off, 'utf8');
   if (off !== size) throw new Error(`PutRecords body: wrote ${off} bytes, sized ${size}`); // a bug, never input
   return body;
 }

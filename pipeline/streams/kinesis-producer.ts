@@ -14,6 +14,7 @@
  * - Health: unhealthy after `unhealthyAfterFailures` consecutive failed calls, healthy again on a success.
  * Give it a client built with SDK retries off (`maxAttempts: 1`) so this class owns the retry policy.
  */
+import { Buffer } from 'node:buffer';
 import { PutRecordsCommand, type KinesisClient, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { installFastPutRecords } from './kinesis-producer-serializer';
 
@@ -118,6 +119,7 @@ interface Entry {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const noop = () => {};
 
 export class KinesisProducer {
   readonly streamName: string;
@@ -196,19 +198,25 @@ export class KinesisProducer {
 
   /** Queue one record; the promise resolves when Kinesis acknowledged it. */
   put(record: ProducerRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.add(record, reject, resolve));
+  }
+
+  /**
+   * `put` without a promise, for callers that do not wait for the ack (the collector's buffered mode):
+   * `onFailed` runs if the record is refused now or given up on later, `onAcked` once Kinesis acknowledged it.
+   */
+  add(record: ProducerRecord, onFailed: (err: Error) => void, onAcked: () => void = noop): void {
     const key = record.partitionKey;
-    if (this.closed) return Promise.reject(new ProducerClosedError(this.streamName));
-    if (key.length < 1 || key.length > 256) return Promise.reject(new InvalidPartitionKeyError(key.length));
+    if (this.closed) return onFailed(new ProducerClosedError(this.streamName));
+    if (key.length < 1 || key.length > 256) return onFailed(new InvalidPartitionKeyError(key.length));
     const bytes = record.data.byteLength + Buffer.byteLength(key, 'utf8');
-    if (bytes > KINESIS_MAX_RECORD_BYTES) return Promise.reject(new RecordTooLargeError(this.streamName, bytes));
-    if (this.unacked + bytes > this.maxBufferBytes) return Promise.reject(new BufferFullError(this.streamName, this.unacked, bytes, this.maxBufferBytes));
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ data: record.data, key, bytes, enqueuedAt: Date.now(), attempts: 0, lastError: '', resolve, reject });
-      this.queuedBytes += bytes;
-      this.unacked += bytes;
-      this.unackedCount++;
-      this.pump();
-    });
+    if (bytes > KINESIS_MAX_RECORD_BYTES) return onFailed(new RecordTooLargeError(this.streamName, bytes));
+    if (this.unacked + bytes > this.maxBufferBytes) return onFailed(new BufferFullError(this.streamName, this.unacked, bytes, this.maxBufferBytes));
+    this.queue.push({ data: record.data, key, bytes, enqueuedAt: Date.now(), attempts: 0, lastError: '', resolve: onAcked, reject: onFailed });
+    this.queuedBytes += bytes;
+    this.unacked += bytes;
+    this.unackedCount++;
+    this.pump();
   }
 
   /** Send everything queued now, without waiting for the batching limits; resolves when the buffer is empty. */
