@@ -85,7 +85,6 @@ function libraryRead(bytes: Buffer): CollectorPayload {
 // Generators. `anyString` includes lone surrogates (both sides write them as U+FFFD); `roundTripString`
 // only well-formed text, since a lone surrogate cannot survive UTF-8.
 
-// Lengths on both sides of the encoder's short-string threshold (its JS ASCII path and Buffer#write).
 const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
 const anyString = fc.oneof(fc.string({ unit: anyUnit, maxLength: 40 }), fc.string({ maxLength: 200 }), fc.string({ unit: anyUnit, minLength: 90, maxLength: 200 }));
 const roundTripString = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', minLength: 90, maxLength: 200 }));

@@ -74,13 +74,10 @@ export class ThriftDecodeError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Encoder: one pass to size, one allocation, one pass to write. Short ASCII strings (header lines, ids,
-// addresses: most fields) are copied byte by byte in JS, which is several times cheaper than a call into
-// native code per string; anything longer or non-ASCII goes through Buffer#write (native UTF-8, unpaired
-// surrogates become U+FFFD exactly like Buffer.from / the thrift library).
-
-/** Strings up to this many UTF-16 units are tried on the JS ASCII path first. */
-const SHORT_STRING = 96;
+// Encoder: one pass to size, one allocation, one pass to write. Strings are written with Buffer#write
+// (native UTF-8, unpaired surrogates become U+FFFD exactly like Buffer.from / the thrift library): a JS
+// byte loop is no faster for short strings and much slower once the strings reaching it come in several
+// representations (flat, cons, sliced), which turns `charCodeAt` megamorphic in a busy collector.
 
 function stringFieldSize(s: string | undefined): number {
   return s === undefined ? 0 : 3 + 4 + Buffer.byteLength(s, 'utf8');
@@ -115,23 +112,9 @@ function writeFieldHeader(buf: Buffer, off: number, type: number, id: number): n
 
 /** A Thrift string: i32 byte length, then the UTF-8 bytes. */
 function writeString(buf: Buffer, off: number, s: string): number {
-  const len = s.length;
-  const start = off + 4;
-  if (len <= SHORT_STRING) {
-    let i = 0;
-    for (; i < len; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f) break;
-      buf[start + i] = c;
-    }
-    if (i === len) {
-      writeI32(buf, off, len);
-      return start + len;
-    }
-  }
-  const n = buf.write(s, start, 'utf8');
+  const n = buf.write(s, off + 4, 'utf8');
   writeI32(buf, off, n);
-  return start + n;
+  return off + 4 + n;
 }
 
 function writeStringField(buf: Buffer, off: number, id: number, v: string | undefined): number {
