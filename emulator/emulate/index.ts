@@ -1,8 +1,8 @@
 /**
  * `npm run emulate`: the whole pipeline on a laptop. In this process: the AWS emulator, the embedded
  * Postgres, the Snowflake emulator and the Micro API; as supervised child processes (restarted when they
- * die): the Iglu Server, collector, enrich, the three s3-loaders, the transformer and the loader — the same
- * apps, with the same config format, that run on AWS.
+ * die): the Iglu Server, collector, enrich, the s3-loader (its raw, enriched and bad loaders in one
+ * process), the transformer and the loader — the same apps, with the same config format, that run on AWS.
  */
 import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateStreamCommand, ResourceInUseException } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { startEmulator, type RunningEmulator } from '../aws/index';
+import { startEmulator } from '../aws/index';
 import { startPostgres, type RunningPostgres } from '../postgres/index';
 import { startSnowflakeEmulator, type RunningSnowflakeEmulator } from '../snowflake/index';
 import { awsClients, emulatorSettings, type AwsClients } from '../../pipeline/streams/aws-clients';
@@ -92,6 +92,30 @@ function loadEnrichments(dir: string | undefined): Record<string, unknown>[] {
   return out;
 }
 
+/** The streams, bucket, queue and dead-letter queue every stage expects (kept if they exist: `--data-dir`). */
+async function createAwsResources(clients: AwsClients): Promise<void> {
+  await Promise.all([
+    ...Object.values(EMULATE_NAMES.streams).map((name) =>
+      clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 })).catch((err) => {
+        if (!(err instanceof ResourceInUseException)) throw err;
+      }),
+    ),
+    clients.s3.send(new CreateBucketCommand({ Bucket: EMULATE_NAMES.names.bucket })).catch((err: Error) => {
+      if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
+    }),
+    (async () => {
+      const dlq = (await clients.sqs.send(new CreateQueueCommand({ QueueName: EMULATE_NAMES.deadLetterQueue, Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
+      const dlqArn = (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+      await clients.sqs.send(
+        new CreateQueueCommand({
+          QueueName: EMULATE_NAMES.names.queue,
+          Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }) },
+        }),
+      );
+    })(),
+  ]);
+}
+
 export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEmulate> {
   const t0 = Date.now();
   const say = opts.progress ?? (() => undefined);
@@ -125,63 +149,25 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
     for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
   try {
-    say('starting the AWS emulator, Postgres and the Snowflake emulator…');
-    // All three start at once: the two PGlite instances dominate start-up.
-    const awsP = startEmulator({ port: ports.aws, dataDir: dataDir && join(dataDir, 'aws') });
-    const pgP = startPostgres({ port: ports.postgres, dataDir: dataDir && join(dataDir, 'postgres') });
-    let snowflakeEmu: RunningSnowflakeEmulator | null = null;
-    const snowflakeP =
-      warehouseKind === 'snowflake'
-        ? startSnowflakeEmulator({ port: ports.snowflake, s3: { endpoint: `http://127.0.0.1:${ports.aws}` }, dataDir: dataDir && join(dataDir, 'snowflake') }).then((s) => {
-            snowflakeEmu = s;
-            cleanups.push(() => s.stop());
-            say(`  Snowflake emulator ${s.url}`);
-          })
-        : Promise.resolve();
-    // Never leave a failed start's siblings running.
-    snowflakeP.catch(() => undefined);
-    const [aws, postgres] = (await Promise.all([awsP, pgP])) as [RunningEmulator, RunningPostgres];
-    cleanups.push(() => aws.stop(), () => postgres.stop());
-    say(`  AWS emulator ${aws.endpoint}, Postgres ${postgres.url}${postgres.embedded ? ' (embedded)' : ''}`);
-
+    // Start-up is CPU-bound on two cores, so the order matters: the AWS emulator and its streams first (quick),
+    // then the stages that need only AWS are spawned — while this process is still small, as forking it after
+    // the databases have taken their ~1 GB costs ~0.2 s a child — and import their code while the two
+    // embedded databases start here; the Iglu Server and the loader follow their database.
+    say('starting the AWS emulator…');
+    const aws = await startEmulator({ port: ports.aws, dataDir: dataDir && join(dataDir, 'aws') });
+    cleanups.push(() => aws.stop());
     const clients: AwsClients = awsClients(emulatorSettings(aws.endpoint));
     cleanups.push(() => clients.destroy());
-    await Promise.all([
-      ...Object.values(EMULATE_NAMES.streams).map((name) =>
-        clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 })).catch((err) => {
-          if (!(err instanceof ResourceInUseException)) throw err;
-        }),
-      ),
-      clients.s3.send(new CreateBucketCommand({ Bucket: EMULATE_NAMES.names.bucket })).catch((err: Error) => {
-        if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
-      }),
-      (async () => {
-        const dlq = (await clients.sqs.send(new CreateQueueCommand({ QueueName: EMULATE_NAMES.deadLetterQueue, Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
-        const dlqArn = (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
-        await clients.sqs.send(
-          new CreateQueueCommand({
-            QueueName: EMULATE_NAMES.names.queue,
-            Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }) },
-          }),
-        );
-      })(),
-    ]);
-    say('  streams raw, enriched, bad-1, bad-2; bucket furrow; queue furrow-loader.fifo (DLQ furrow-loader-dlq.fifo)');
+    await createAwsResources(clients);
+    say(`  AWS emulator ${aws.endpoint}: streams raw, enriched, bad-1, bad-2; bucket furrow; queue furrow-loader.fifo (DLQ furrow-loader-dlq.fifo)`);
 
+    // Known before the database starts, so every stage's config can be written now.
+    const externalPostgres = process.env.DATABASE_URL || undefined;
+    const postgresUrl = externalPostgres ?? `postgres://postgres@127.0.0.1:${ports.postgres}/postgres`;
     const igluApiKey = randomUUID();
-    const pipeline = emulatePipelineConfig({ ports, postgresUrl: postgres.url, warehouse: warehouseKind, igluApiKey, enrichments, windowSeconds: opts.windowSeconds ?? 1, collectorAckMode: opts.collectorAckMode });
+    const pipeline = emulatePipelineConfig({ ports, postgresUrl, warehouse: warehouseKind, igluApiKey, enrichments, windowSeconds: opts.windowSeconds ?? 1, collectorAckMode: opts.collectorAckMode });
     const configFile = join(stateDir, 'pipeline.json');
     writeFileSync(configFile, JSON.stringify(pipeline, null, 2));
-
-    // Micro API, fed by the real enriched and bad streams.
-    const store = new MicroStore();
-    const feed = new MicroFeed({ kinesis: clients.kinesis, dynamodb: clients.dynamodb, store, enrichedStream: 'enriched', badStreams: ['bad-1', 'bad-2'] });
-    await feed.start();
-    cleanups.push(() => feed.stop());
-    await snowflakeP;
-    const warehouse = warehouseKind === 'snowflake' ? snowflakeWarehouse(snowflakeEmu!.url) : postgresWarehouse(postgres.url);
-    cleanups.push(() => warehouse.close());
-    const resolver = resolverFromConfig((pipeline.enrich as { resolver: unknown }).resolver);
 
     const supervisor = new Supervisor({
       furrowBin: resolve(import.meta.dirname, '../../bin/furrow.mjs'),
@@ -189,43 +175,76 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
       notify: say,
     });
     cleanups.push(() => supervisor.stop());
+    const health = (port: number) => `http://127.0.0.1:${port}/health`;
+    const c = ['--config', configFile];
+    const ready: Promise<void>[] = [];
+    const startStage = (spec: StageSpec) => {
+      const p = supervisor.start(spec, 60_000);
+      p.catch(() => undefined); // awaited below; a failure must not be unhandled meanwhile
+      ready.push(p);
+    };
+    say('starting the stages, Postgres and the Snowflake emulator…');
+    startStage({ name: 'collector', args: ['collector', ...c], healthUrl: health(ports.collector) });
+    startStage({ name: 'enrich', args: ['enrich', ...c], healthUrl: health(ports.enrich) });
+    // One app, three streams: the three s3-loaders share one process.
+    startStage({
+      name: 's3-loader',
+      args: ['s3-loader', ...c, '--purpose', 'raw,enriched,bad'],
+      healthUrl: [ports.s3LoaderRaw, ports.s3LoaderEnriched, ports.s3LoaderBad].map(health),
+    });
+    startStage({ name: 'transformer', args: ['transformer', ...c], healthUrl: health(ports.transformer) });
+
+    // Micro API, fed by the real enriched and bad streams.
+    const store = new MicroStore();
+    const feed = new MicroFeed({ kinesis: clients.kinesis, dynamodb: clients.dynamodb, store, enrichedStream: 'enriched', badStreams: ['bad-1', 'bad-2'] });
+    const feedP = feed.start().then(() => void cleanups.push(() => feed.stop()));
+    feedP.catch(() => undefined);
+
+    const pgP = startPostgres({ port: ports.postgres, dataDir: dataDir && join(dataDir, 'postgres'), databaseUrl: externalPostgres }).then((pg) => {
+      cleanups.push(() => pg.stop());
+      say(`  Postgres ${pg.url}${pg.embedded ? ' (embedded)' : ''}`);
+      startStage({ name: 'iglu-server', args: ['iglu-server', ...c, '--auto-setup'], healthUrl: health(ports.iglu) });
+      if (warehouseKind === 'postgres') startStage({ name: 'loader', args: ['loader', ...c], healthUrl: health(ports.loader) });
+      return pg;
+    });
+    pgP.catch(() => undefined);
+    let snowflakeEmu: RunningSnowflakeEmulator | null = null;
+    if (warehouseKind === 'snowflake') {
+      // After Postgres: both run WASM on this thread, so one at a time gets the Iglu Server going sooner.
+      await pgP.catch(() => undefined);
+      snowflakeEmu = await startSnowflakeEmulator({ port: ports.snowflake, s3: { endpoint: aws.endpoint }, dataDir: dataDir && join(dataDir, 'snowflake') });
+      const sf = snowflakeEmu;
+      cleanups.push(() => sf.stop());
+      say(`  Snowflake emulator ${sf.url}`);
+      startStage({ name: 'loader', args: ['loader', ...c], healthUrl: health(ports.loader) });
+    }
+    const postgres = await pgP;
+    await feedP;
+    const warehouse = warehouseKind === 'snowflake' ? snowflakeWarehouse(snowflakeEmu!.url) : postgresWarehouse(postgres.url);
+    cleanups.push(() => warehouse.close());
+    // Made on the first /micro/iglu lookup: checking the resolver config compiles validators (~0.4 CPU-s).
+    let resolver: ReturnType<typeof resolverFromConfig> | undefined;
+
     const micro: Server = createHttpServer((req, res) => {
       void handleMicro(req, res, {
         store,
         igluLookup: async (uri) => {
+          resolver ??= resolverFromConfig((pipeline.enrich as { resolver: unknown }).resolver);
           const r = await resolver.lookupSchema(uri);
           return r.ok ? { schema: r.schema } : { error: r.error };
         },
         warehouseRow: (id) => warehouse.row(id),
-        status: async () =>
-          supervisor.status().map((s) => ({ ...s, detail: s.name === 'micro-feed' ? `${feed.millisBehindLatest()} ms behind` : undefined })),
+        status: async () => [
+          ...supervisor.status(),
+          { name: 'micro-feed', state: 'ready', pid: process.pid, restarts: 0, detail: `${feed.millisBehindLatest()} ms behind` },
+        ],
       }).then((handled) => {
         if (!handled) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not a /micro path"}');
       });
     });
     await new Promise<void>((r) => micro.listen(ports.micro, '127.0.0.1', () => r()));
     cleanups.push(() => new Promise<void>((r) => micro.close(() => r())));
-
-    const stage = (name: string, args: string[], port?: number, healthPath = '/health'): StageSpec => ({
-      name,
-      args,
-      healthUrl: port ? `http://127.0.0.1:${port}${healthPath}` : undefined,
-    });
-    const c = ['--config', configFile];
-    say('starting the stages…');
-    // Every stage starts at once; enrich retries Iglu lookups until the Iglu Server answers.
-    await Promise.all(
-      [
-        stage('iglu-server', ['iglu-server', ...c, '--auto-setup'], ports.iglu),
-        stage('collector', ['collector', ...c], ports.collector),
-        stage('enrich', ['enrich', ...c], ports.enrich),
-        stage('s3-loader-raw', ['s3-loader', ...c, '--purpose', 'raw'], ports.s3LoaderRaw),
-        stage('s3-loader-enriched', ['s3-loader', ...c, '--purpose', 'enriched'], ports.s3LoaderEnriched),
-        stage('s3-loader-bad', ['s3-loader', ...c, '--purpose', 'bad'], ports.s3LoaderBad),
-        stage('transformer', ['transformer', ...c], ports.transformer),
-        stage('loader', ['loader', ...c], ports.loader),
-      ].map((s) => supervisor.start(s, 60_000)),
-    );
+    await Promise.all(ready);
 
     let schemas: SchemaDirectory | null = null;
     if (opts.schemasDir) {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 
 /** One pipeline stage run as its own child process (`node bin/furrow.mjs <args>`). */
@@ -8,8 +9,8 @@ export interface StageSpec {
   /** Arguments after `furrow`, e.g. `['collector', '--config', file]`. */
   args: string[];
   env?: Record<string, string>;
-  /** URL that answers 200 once the stage can do its job (its `/health`). */
-  healthUrl?: string;
+  /** URL that answers 200 once the stage can do its job (its `/health`); several for an app hosting several. */
+  healthUrl?: string | string[];
 }
 
 export type StageState = 'starting' | 'ready' | 'restarting' | 'stopped' | 'failed';
@@ -108,6 +109,18 @@ class Stage {
   }
 }
 
+/** True when `url` answers 200 within a second. node:http, not fetch: polled ten times a second per stage while
+ * eight stages start, fetch's per-request cost was a CPU-second of the start-up. */
+function answers200(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = get(url, { timeout: 1_000, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200)).on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy()).on('error', () => resolve(false));
+  });
+}
+
 /**
  * Runs every stage as a child process, restarts a stage that dies (with back-off), and stops them all
  * cleanly. Children are killed if the supervisor itself exits, so no stray processes are left.
@@ -139,18 +152,14 @@ export class Supervisor {
       stage.state = 'ready';
       return;
     }
+    const pending = [stage.spec.healthUrl].flat();
     const deadline = Date.now() + timeoutMs;
     while (!this.stopping && Date.now() < deadline) {
       if (stage.state === 'restarting') return;
-      try {
-        const res = await fetch(stage.spec.healthUrl, { signal: AbortSignal.timeout(1_000) });
-        await res.arrayBuffer();
-        if (res.ok) {
-          stage.state = 'ready';
-          return;
-        }
-      } catch {
-        /* not listening yet */
+      while (pending.length && (await answers200(pending[0]!))) pending.shift();
+      if (!pending.length) {
+        stage.state = 'ready';
+        return;
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,6 +1,6 @@
 /** Reads loaded rows back from the laptop warehouse, for the Micro API's event lookup and the UI. */
 import pg from 'pg';
-import snowflake from 'snowflake-sdk';
+import type snowflake from 'snowflake-sdk';
 
 export interface WarehouseReader {
   /** The `atomic.events` row of one event, or null when not loaded (yet). */
@@ -39,13 +39,17 @@ export function postgresWarehouse(url: string, schema = 'atomic'): WarehouseRead
 }
 
 export function snowflakeWarehouse(accessUrl: string, database = 'furrow', schema = 'atomic'): WarehouseReader {
-  snowflake.configure({ logLevel: 'ERROR' });
   let conn: Promise<snowflake.Connection> | null = null;
   const connect = () =>
-    (conn ??= new Promise<snowflake.Connection>((resolve, reject) => {
-      const c = snowflake.createConnection({ account: 'furrow', username: 'furrow', password: 'furrow', accessUrl, database, schema, warehouse: 'compute_wh' });
-      c.connect((err) => (err ? reject(err) : resolve(c)));
-    }).catch((err) => {
+    // snowflake-sdk is imported on first use: half a CPU-second that `npm run emulate` need not wait for.
+    (conn ??= import('snowflake-sdk').then(
+      ({ default: sdk }) =>
+        new Promise<snowflake.Connection>((resolve, reject) => {
+          sdk.configure({ logLevel: 'ERROR' });
+          const c = sdk.createConnection({ account: 'furrow', username: 'furrow', password: 'furrow', accessUrl, database, schema, warehouse: 'compute_wh' });
+          c.connect((err) => (err ? reject(err) : resolve(c)));
+        }),
+    ).catch((err) => {
       conn = null;
       throw err;
     }));

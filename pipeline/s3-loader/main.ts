@@ -14,7 +14,7 @@ import { FURROW_VERSION, parsePortFlag, startAppServer, untilSignal } from '../r
 import { s3LoaderConfig } from './config';
 import { S3LoaderProcessor } from './processor';
 
-const HELP = `Usage: furrow s3-loader --config FILE --purpose raw|enriched|bad [--port PORT]
+const HELP = `Usage: furrow s3-loader --config FILE --purpose raw|enriched|bad[,...] [--port PORT]
 
 Archives one Kinesis stream to S3 (Snowplow S3 Loader): raw (Thrift records, one base64 line each),
 enriched (TSV lines) or bad (bad-row JSON, partitioned by schema). Files are gzip, flushed by size,
@@ -23,8 +23,9 @@ archived become generic_error bad rows on bad-2.
 
 Options:
   --config FILE      pipeline config (JSON) with an optional "s3Loader": {"<purpose>": {...}} section
-  --purpose P        raw, enriched or bad (also enriched_events, self_describing)
-  --port PORT        /health and /metrics port (overrides the config; 0 = any)
+  --purpose P        raw, enriched or bad (also enriched_events, self_describing); several, comma-separated,
+                     run one loader each in this process (each on its own configured port)
+  --port PORT        /health and /metrics port (overrides the config; 0 = any; one purpose only)
   -h, --help         this text`;
 
 export interface RunningS3Loader {
@@ -110,8 +111,18 @@ export const command: Command = {
     if (values.help) return void process.stdout.write(HELP + '\n');
     if (!values.config) throw new Error('--config FILE is required (see --help)');
     if (!values.purpose) throw new Error('--purpose raw|enriched|bad is required (see --help)');
+    const purposes = values.purpose.split(',').map((p) => p.trim());
     const port = parsePortFlag(values.port);
-    const app = await startS3Loader(loadPipelineConfig(values.config), values.purpose, { port });
-    await untilSignal(() => app.shutdown());
+    if (purposes.length > 1 && port !== undefined) throw new Error('--port applies to one --purpose only; several loaders use their configured ports');
+    const pipeline = loadPipelineConfig(values.config);
+    // Several purposes share one process (the laptop pipeline's start-up pays for one Node and one AWS SDK).
+    const started = await Promise.allSettled(purposes.map((p) => startS3Loader(pipeline, p, { port })));
+    const apps = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(apps.map((a) => a.shutdown()));
+      throw failed.reason;
+    }
+    await untilSignal(() => Promise.all(apps.map((a) => a.shutdown())).then(() => undefined));
   },
 };
