@@ -107,9 +107,9 @@ export function emulatePipelineConfig(i: EmulateConfigInput): PipelineConfig {
       port: i.ports.loader,
       deadLetterQueue: EMULATE_NAMES.deadLetterQueue,
       // Laptop-sized recovery: a loader killed mid-load holds the FIFO queue's only message group until the
-      // message's visibility ends (extended every 10 s while loading), and a failed load is retried within
+      // message's visibility ends (extended every 5 s while loading), and a failed load is retried within
       // seconds, not Snowplow's 30 s steps.
-      sqs: { visibilitySeconds: 20, retryDelaySeconds: 2 },
+      sqs: { visibilitySeconds: 10, retryDelaySeconds: 2 },
       retries: { attempts: 3, backoffMs: 1_000, maxBackoffMs: 10_000 },
       target:
         i.warehouse === 'snowflake'
