@@ -90,13 +90,13 @@ export class FaultRunner {
         await addAwsFault(urls.aws, during.rule);
         await sleep(during.leadMs);
       }
-      const started = Date.now();
+      // The AWS fault ends on its own schedule: a stage may not even start while it holds.
+      const cleared = during ? sleep(during.holdMs).then(() => clearAwsFaults(urls.aws)) : Promise.resolve();
       try {
         const killed = fault.stages.flatMap((t) => stagesNamed(supervisor, t)).map((stage) => ({ stage, pid: killStage(supervisor, stage) }));
         await Promise.all(killed.map(({ stage, pid }) => restarted(supervisor, stage, pid)));
-        if (during) await sleep(Math.max(0, during.holdMs - (Date.now() - started)));
       } finally {
-        if (during) await clearAwsFaults(urls.aws);
+        await cleared;
       }
     } else {
       await this.pipeline.postgres.restart({ downMs: fault.downMs });
