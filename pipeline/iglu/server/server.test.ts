@@ -228,6 +228,9 @@ describe(`Iglu Server REST API on ${testDatabaseTarget()}`, () => {
     expect((await call('PATCH', '/api/schemas')).status).toBe(405);
     expect((await call('GET', '/api/schemas/com.acme/page/jsonschema/1-0')).status).toBe(400);
     expect((await call('GET', '/api/schemas/com%2/x')).status).toBe(400);
+    // names that cannot be a schema's never reach Postgres (a NUL byte there was a 500)
+    for (const path of ['/api/schemas/com.acme/pa%00ge', '/api/schemas/com.acme/pa%00ge/jsonschema/1', "/api/schemas/com.acme/x';--"])
+      expect((await call('GET', path)).status, path).toBe(400);
     expect((await call('GET', '/api/schemas/com.acme/page/jsonschema/1-0-0')).type).toMatch(/application\/json/);
   });
 });

@@ -13,6 +13,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import {
   IgluParseError,
   META_SCHEMA_URI,
+  NAME_PATTERN,
   VENDOR_PATTERN,
   compareSchemaVer,
   formatSchemaVer,
@@ -224,13 +225,13 @@ export class IgluServer {
     }
     if (rest.length === 2) {
       allow(method, ['GET']);
-      return this.list(ctx, { vendor: validVendor(rest[0]!), name: rest[1]! }, this.repr(ctx, 'uri'), true);
+      return this.list(ctx, { vendor: validVendor(rest[0]!), name: validName(rest[1]!) }, this.repr(ctx, 'uri'), true);
     }
     if (rest.length === 4) {
       const [vendor, name, format, version] = rest as [string, string, string, string];
       if (format === 'jsonschema' && /^[0-9]+$/.test(version)) {
         allow(method, ['GET']);
-        return this.list(ctx, { vendor: validVendor(vendor), name, model: Number(version) }, this.repr(ctx, 'uri'), true);
+        return this.list(ctx, { vendor: validVendor(vendor), name: validName(name), model: Number(version) }, this.repr(ctx, 'uri'), true);
       }
       const key = pathKey(vendor, name, format, version);
       allow(method, ['GET', 'PUT', 'DELETE']);
@@ -478,6 +479,12 @@ function allow(method: string, methods: string[]): void {
 function validVendor(v: string): string {
   if (!VENDOR_PATTERN.test(v)) throw new HttpError(400, `Invalid vendor '${v.slice(0, 128)}'`);
   return v;
+}
+
+/** A name that cannot be a schema's is answered 400 here, not sent to Postgres (a NUL byte made it a 500). */
+function validName(n: string): string {
+  if (!NAME_PATTERN.test(n)) throw new HttpError(400, `Invalid name '${n.slice(0, 128)}'`);
+  return n;
 }
 
 function pathKey(vendor: string, name: string, format: string, version: string): SchemaKey {
