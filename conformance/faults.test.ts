@@ -20,6 +20,8 @@ import { APP_PREFIX, FaultRunner, type Scenario, type ScenarioCounts } from './f
 import type { AwsService } from './faults/inject';
 
 const profile = conformanceProfile();
+/** Postgres by default: the same embedded database as the Iglu Server, so its restart hits both. */
+const warehouse = process.env.FURROW_CONFORMANCE_WAREHOUSE === 'snowflake' ? 'snowflake' : 'postgres';
 const full = profile.size === 'full';
 
 const SERVICES: AwsService[] = ['kinesis', 's3', 'sqs', 'dynamodb'];
@@ -58,7 +60,7 @@ const scenarios: Scenario[] = [
       [{ name: 'kill -9 collector and loader', fault: { kind: 'kill', stages: ['collector', 'loader'] } } as Scenario]),
 ];
 
-describe(`faults survived (${profile.size} profile: ${scenarios.length} scenarios)`, () => {
+describe(`faults survived (${profile.size} profile: ${scenarios.length} scenarios, warehouse ${warehouse})`, () => {
   let dir: string;
   let pipeline: RunningEmulate;
   let runner: FaultRunner;
@@ -73,7 +75,7 @@ describe(`faults survived (${profile.size} profile: ${scenarios.length} scenario
     pipeline = await startEmulate({
       stateDir: join(dir, 'state'),
       schemasDir: join(dir, 'schemas'),
-      warehouse: 'postgres',
+      warehouse,
       collectorAckMode: 'ack',
       ports: { collector: 0, aws: 0, iglu: 0, postgres: 0, snowflake: 0 },
     });
