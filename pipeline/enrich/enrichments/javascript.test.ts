@@ -71,6 +71,34 @@ describe('javascript_script_config', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
+  it('the time limit is on the script, not on the machine: a call stalled without using its time runs again', async () => {
+    const { javascriptEnrichment, withCpuTimeLimit } = await import('./javascript');
+    const { EnrichedEvent } = await import('../../core/enriched-event');
+    // The first call overruns the limit (as a trivial script does when the process is descheduled or
+    // paused for GC); the CPU clock says no time was used, so it runs again and the event stays good.
+    const script = 'var calls = 0; function process(event) { if (calls++ === 0) { var t = Date.now(); while (Date.now() - t < 400) {} } event.setApp_id("ran-" + calls); return null; }';
+    const { schema, data } = jsConfig(script);
+    const idle = () => ({ user: 0, system: 0 });
+    const e = javascriptEnrichment({ source: 'test', schema, data, ...data }, { cpuUsage: idle });
+    const event = new EnrichedEvent();
+    expect(await e.enrich({ event } as Parameters<typeof e.enrich>[0])).toBeUndefined();
+    // Ran again (more than once if this machine is busy enough to stall the retry too), then succeeded.
+    expect(event.app_id).toMatch(/^ran-([2-9]|\d\d+)$/);
+    // A runaway script still fails: once its CPU use reaches the limit, or at the wall-clock cap.
+    let n = 0;
+    const timeout = () => {
+      n++;
+      throw Object.assign(new Error('Script execution timed out.'), { code: 'ERR_SCRIPT_EXECUTION_TIMEOUT' });
+    };
+    let cpu = 0;
+    expect(() => withCpuTimeLimit(timeout, 200, () => ({ user: (cpu += 150_000), system: 0 }))).toThrow(/timed out/);
+    expect(n).toBe(2); // 150 ms of CPU per attempt: the limit is reached on the second
+    const t0 = Date.now();
+    expect(() => withCpuTimeLimit(() => { while (Date.now() - t0 < 50); timeout(); }, 20, idle)).toThrow(/timed out/);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000); // idle CPU clock: the wall-clock cap (1 s) ends it
+    expect(() => withCpuTimeLimit(() => { throw new Error('boom'); }, 200, idle)).toThrow('boom');
+  });
+
   it('a script that does not load or has no process() fails at start-up', async () => {
     const build = (c: unknown) => buildEnrichments(inlineSources([c]), testIgluClient());
     await expect(build(jsConfig('function ('))).rejects.toThrow(/parameters\.script: does not load/);

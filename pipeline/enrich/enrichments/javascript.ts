@@ -6,7 +6,7 @@
  * becomes an enrichment failure.
  *
  * Sandbox: `node:vm` with a fresh context (no require, process, fetch, timers or filesystem), a time
- * limit per call (vm `timeout`), string code generation disabled, and no host object ever passed in:
+ * limit per call (vm `timeout`, made a limit on CPU time by `withCpuTimeLimit`), string code generation disabled, and no host object ever passed in:
  * field values cross as primitives and the result crosses as a JSON string, so host `Function`
  * constructors are unreachable from the script. (vm is not a hard security boundary against a
  * determined attacker with CPU/memory exhaustion; run trusted scripts.)
@@ -44,8 +44,39 @@ const PRELUDE = `
 })
 `;
 
-export function javascriptEnrichment(c: EnrichmentConfig, opts: { timeoutMs?: number } = {}): Enrichment {
+export interface JavascriptOptions {
+  timeoutMs?: number;
+  /** CPU time used by the process so far (tests replace it); default `process.cpuUsage`. */
+  cpuUsage?: () => { user: number; system: number };
+}
+
+/**
+ * Run `once` (a vm call with a `timeout`) so that the limit bounds the script's work, not the machine's
+ * load. vm's timeout is wall-clock: on a loaded machine (or during a long GC pause) a trivial script can
+ * overrun it without having done anything, and the event would become an enrichment failure by chance.
+ * So a call that timed out is run again (the script sees the same event each time) until the attempts
+ * together have used `timeout` ms of CPU, or the wall clock reaches `max(1 s, 10 × timeout)`: a runaway
+ * script still fails, a slow machine no longer makes good events bad.
+ */
+export function withCpuTimeLimit<T>(once: () => T, timeout: number, cpuUsage: () => { user: number; system: number } = process.cpuUsage): T {
+  const started = Date.now();
+  let cpuMs = 0;
+  for (;;) {
+    const before = cpuUsage();
+    try {
+      return once();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
+      const after = cpuUsage();
+      cpuMs += (after.user - before.user + after.system - before.system) / 1000;
+      if (cpuMs >= timeout || Date.now() - started >= Math.max(1_000, 10 * timeout)) throw err;
+    }
+  }
+}
+
+export function javascriptEnrichment(c: EnrichmentConfig, opts: JavascriptOptions = {}): Enrichment {
   const timeout = opts.timeoutMs ?? DEFAULT_JS_TIMEOUT_MS;
+  const cpuUsage = opts.cpuUsage ?? (() => process.cpuUsage());
   const source = Buffer.from(String(c.parameters.script ?? ''), 'base64').toString('utf8');
   const params = JSON.stringify(c.parameters.config ?? {});
   const context = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false } });
@@ -70,7 +101,7 @@ export function javascriptEnrichment(c: EnrichmentConfig, opts: { timeoutMs?: nu
       context.__params = params;
       let text: string;
       try {
-        text = call.runInContext(context, { timeout }) as string;
+        text = withCpuTimeLimit(() => call.runInContext(context, { timeout }) as string, timeout, cpuUsage);
       } catch (err) {
         const msg = (err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? `timed out after ${timeout} ms` : String((err as Error)?.message ?? err);
         return fail(`Error during execution of JavaScript function: ${msg}`);
