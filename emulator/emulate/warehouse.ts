@@ -15,6 +15,7 @@ const missingTable = (err: unknown) => /does not exist|not exist or not authoriz
 
 export function postgresWarehouse(url: string, schema = 'atomic'): WarehouseReader {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => {}); // an idle client losing its server (a Postgres restart) must not crash emulate
   return {
     async row(eventId) {
       if (!UUID.test(eventId)) return null;
