@@ -73,4 +73,42 @@ describe('furrow enrich', () => {
       await running.stop();
     }
   });
+
+  it('writes the PII enrichment\'s pii_transformation events to enrich.output.pii (config-validated enrichments inline)', async () => {
+    const streams = { raw: 'raw-pii', enriched: 'enriched-pii', bad1: 'bad-pii' };
+    await createStreams(client, [...Object.values(streams), 'pii-pii'], 1);
+    const pii = {
+      schema: 'iglu:com.snowplowanalytics.snowplow.enrichments/pii_enrichment_config/jsonschema/2-0-1',
+      data: {
+        vendor: 'com.snowplowanalytics.snowplow.enrichments',
+        name: 'pii_enrichment_config',
+        enabled: true,
+        emitEvent: true,
+        parameters: { pii: [{ pojo: { field: 'user_id' } }], strategy: { pseudonymize: { hashFunction: 'SHA-256', salt: 's' } } },
+      },
+    };
+    const records = [getRecord({ e: 'pv', tv: 't', p: 'web', uid: 'alice' }), getRecord({ e: 'pv', tv: 't', p: 'web' })];
+    await client.send(new PutRecordsCommand({ StreamName: streams.raw, Records: records.map((Data, i) => ({ Data, PartitionKey: `p${i}` })) }));
+    const pipeline = parsePipelineConfig(
+      JSON.stringify({
+        aws: emulatorSettings(emu.endpoint),
+        streams,
+        enrich: { applicationName: 'furrow-enrich-pii-test', enrichments: [pii], input: { idleTimeBetweenReadsMs: 20 }, output: { pii: 'pii-pii', buffer: { timeLimitMs: 20 } } },
+      }),
+    );
+    const running = await startEnrich(pipeline, { logger: pino({ level: 'silent' }) });
+    try {
+      const good = await readUntil(client, streams.enriched, (r) => r.length >= 2, 20_000);
+      const piiEvents = await readUntil(client, 'pii-pii', (r) => r.length >= 1, 20_000);
+      expect(piiEvents).toHaveLength(1);
+      const e = EnrichedEvent.fromTsv(piiEvents[0]!.data.toString('utf8'));
+      const alice = good.map((r) => EnrichedEvent.fromTsv(r.data.toString('utf8'))).find((g) => g.user_id !== null)!;
+      expect(e.event).toBe('pii_transformation');
+      expect(JSON.parse(e.contexts!).data[0].data).toEqual({ parentEventId: alice.event_id });
+      expect(JSON.parse(e.unstruct_event!).data.data.pii.pojo).toEqual([{ fieldName: 'user_id', originalValue: 'alice', modifiedValue: alice.user_id }]);
+      expect(running.processor.counters).toMatchObject({ good: 2, pii: 1 });
+    } finally {
+      await running.stop();
+    }
+  });
 });
