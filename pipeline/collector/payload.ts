@@ -20,10 +20,28 @@ export interface SeenHeaders {
   cookies: string[];
   /** The value of a configured header (cookie bounce's forwarded-protocol header). */
   forwardedProto?: string;
+  /** The first Content-Length value. */
+  contentLength?: string;
+  /** Whether a Transfer-Encoding header is present. */
+  transferEncoding?: boolean;
 }
 
 export function scanHeaders(rawHeaders: string[], forwardedProtoHeader?: string): SeenHeaders {
-  const seen: SeenHeaders = { spAnonymous: false, cookies: [] };
+  // Every field present from the start: one hidden class for every request.
+  const seen: SeenHeaders = {
+    userAgent: undefined,
+    referer: undefined,
+    origin: undefined,
+    host: undefined,
+    contentType: undefined,
+    xForwardedFor: undefined,
+    forwarded: undefined,
+    spAnonymous: false,
+    cookies: [],
+    forwardedProto: undefined,
+    contentLength: undefined,
+    transferEncoding: undefined,
+  };
   const protoName = forwardedProtoHeader?.toLowerCase();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
@@ -55,6 +73,12 @@ export function scanHeaders(rawHeaders: string[], forwardedProtoHeader?: string)
         break;
       case 'cookie':
         seen.cookies.push(value);
+        break;
+      case 'content-length':
+        seen.contentLength ??= value;
+        break;
+      case 'transfer-encoding':
+        seen.transferEncoding = true;
         break;
     }
     if (protoName !== undefined && name === protoName) seen.forwardedProto ??= value;

@@ -3,14 +3,15 @@
  * Validity-blind: the answer never depends on what the payload contains, only on size, capacity and
  * routing (200 `ok` / pixel, 302 redirect or bounce, 400, 404, 408, 413, 503).
  */
+import { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Processor } from '../core/bad-rows';
 import type { ResolvedCollectorConfig } from './config';
-import { allowOrigin, compileDntRegex, doNotTrack, parseCookies, parseOrigin, resolveNuid, setCookieHeaders } from './cookies';
-import { buildPayload, clientIp, hostWithoutPort, normaliseContentType, scanHeaders } from './payload';
+import { allowOrigin, compileDntRegex, cookieValue as findCookie, doNotTrack, parseOrigin, resolveNuid, setCookieHeaders } from './cookies';
+import { buildPayload, clientIp, hostWithoutPort, normaliseContentType, scanHeaders, type SeenHeaders } from './payload';
 import { Router, type TrackRoute } from './routes';
 import { splitAndSerialize } from './split';
 import { proxyToMicro } from './micro-proxy';
@@ -20,6 +21,7 @@ import type { CollectorMetrics } from './metrics';
 export const PIXEL = Buffer.from('R0lGODlhAQABAPAAAP///wAAACH5BAUAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 export const ROBOTS_TXT = 'User-agent: *\nDisallow: /\n\nUser-agent: Googlebot\nDisallow: /\n\nUser-agent: AdsBot-Google\nDisallow: /';
 const TEXT = 'text/plain; charset=UTF-8';
+const EMPTY = Buffer.alloc(0);
 const NO_CACHE = 'no-cache, no-store, must-revalidate';
 
 /** What the server writes records to; `KinesisProducer` is one. */
@@ -28,7 +30,10 @@ export interface RecordSink {
   readonly healthy: boolean;
   readonly bufferedBytes: number;
   canAccept(bytes: number): boolean;
+  /** Resolves when the record is acknowledged (ack mode waits for it). */
   put(record: { data: Uint8Array; partitionKey: string }): Promise<void>;
+  /** `put` without a promise (buffered mode): `onFailed` if the record is refused or given up on. */
+  add(record: { data: Uint8Array; partitionKey: string }, onFailed: (err: Error) => void): void;
 }
 
 export interface CollectorServerOptions {
@@ -55,6 +60,7 @@ export class CollectorServer {
   private draining = false;
   private readonly crossDomainXml: string;
   private readonly microUpstream: URL | undefined;
+  private readonly recordLost = (err: Error) => this.opts.logger.error({ err: String(err) }, 'record lost: sink gave up on it');
 
   constructor(private readonly opts: CollectorServerOptions) {
     this.cfg = opts.config;
@@ -206,24 +212,32 @@ export class CollectorServer {
 
   /** Read the body if there is one (the common GET has none: stay synchronous), then record and answer. */
   private track(req: IncomingMessage, res: ServerResponse, route: TrackRoute, query: string, authorityHost: string | undefined): void {
-    const declared = req.headers['content-length'];
-    if (declared === '0' || (declared === undefined && req.headers['transfer-encoding'] === undefined)) {
+    // The headers from rawHeaders in one pass; `req.headers` (a lazily built object) is never touched here.
+    const seen = scanHeaders(req.rawHeaders, this.cfg.cookieBounce.enabled ? this.cfg.cookieBounce.forwardedProtocolHeader : undefined);
+    const declared = seen.contentLength;
+    if (declared === '0' || (declared === undefined && !seen.transferEncoding)) {
       req.resume();
-      return this.guardedRecord(req, res, route, query, authorityHost, undefined);
+      return this.guardedRecord(req, res, route, query, authorityHost, seen, undefined);
     }
-    this.readBody(req).then(
-      (body) => this.guardedRecord(req, res, route, query, authorityHost, body),
-      (err) => {
-        if (err instanceof BodyTooLarge) return this.reply(res, route.label, 413, { 'content-type': TEXT }, 'Request Entity Too Large');
-        this.internalError(res, route.label, err);
-      },
-    );
+    this.readBody(req, declared, (err, body) => {
+      if (err === undefined) return this.guardedRecord(req, res, route, query, authorityHost, seen, body);
+      if (err instanceof BodyTooLarge) return this.reply(res, route.label, 413, { 'content-type': TEXT }, 'Request Entity Too Large');
+      this.internalError(res, route.label, err);
+    });
   }
 
   /** `record`, with any failure (a bug, never input) answered 500 and logged instead of crashing. */
-  private guardedRecord(req: IncomingMessage, res: ServerResponse, route: TrackRoute, query: string, authorityHost: string | undefined, body: Buffer | undefined): void {
+  private guardedRecord(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: TrackRoute,
+    query: string,
+    authorityHost: string | undefined,
+    seen: SeenHeaders,
+    body: Buffer | undefined,
+  ): void {
     try {
-      const pending = this.record(req, res, route, query, authorityHost, body);
+      const pending = this.record(req, res, route, query, authorityHost, seen, body);
       if (pending) pending.catch((err) => this.internalError(res, route.label, err));
     } catch (err) {
       this.internalError(res, route.label, err);
@@ -236,22 +250,21 @@ export class CollectorServer {
     route: TrackRoute,
     query: string,
     authorityHost: string | undefined,
+    seen: SeenHeaders,
     body: Buffer | undefined,
   ): void | Promise<void> {
     const cfg = this.cfg;
     const now = this.now();
-    const seen = scanHeaders(req.rawHeaders, cfg.cookieBounce.enabled ? cfg.cookieBounce.forwardedProtocolHeader : undefined);
-    const cookies = seen.cookies.length > 0 ? parseCookies(seen.cookies) : new Map<string, string>();
     const origins = parseOrigin(seen.origin);
     const params = query.length > 0 && (query.includes('nuid=') || query.includes(`${cfg.cookieBounce.name}=`) || route.redirect) ? new URLSearchParams(query) : null;
-    const cookieValue = cookies.get(cfg.cookie.name);
+    const cookieValue = seen.cookies.length > 0 ? findCookie(seen.cookies, cfg.cookie.name) : undefined;
     const bouncing = cfg.cookieBounce.enabled && params !== null && params.has(cfg.cookieBounce.name);
     const { nuid, bounce } = resolveNuid(
       cfg,
       { spAnonymous: seen.spAnonymous, nuidParam: params?.get('nuid') ?? undefined, cookieValue, bouncing, pixelExpected: route.pixel, redirect: route.redirect },
       randomUUID,
     );
-    const dnt = doNotTrack(cfg, this.dnt, cookies);
+    const dnt = doNotTrack(cfg, this.dnt, seen.cookies);
 
     const headers: Record<string, string | string[]> = {
       'access-control-allow-origin': allowOrigin(origins),
@@ -294,16 +307,18 @@ export class CollectorServer {
       if ((goodBytes > 0 && !this.opts.good.canAccept(goodBytes)) || (badBytes > 0 && !this.opts.bad.canAccept(badBytes)))
         return this.reply(res, route.label, 503, { ...headers, 'content-type': TEXT, 'retry-after': '1' }, 'Service Unavailable');
       this.opts.metrics.sizeViolation(records.bad.length);
-      const acks: Promise<void>[] = [];
-      for (const data of records.good) acks.push(this.opts.good.put({ data, partitionKey }));
-      for (const data of records.bad) acks.push(this.opts.bad.put({ data, partitionKey }));
-      if (cfg.ackMode === 'ack')
+      if (cfg.ackMode === 'ack') {
+        const acks: Promise<void>[] = [];
+        for (const data of records.good) acks.push(this.opts.good.put({ data, partitionKey }));
+        for (const data of records.bad) acks.push(this.opts.bad.put({ data, partitionKey }));
         return this.awaitAcks(acks).then((answered) => {
           if (answered === 'ok') return this.answer(req, res, route, headers, nuid, query);
           const status = answered === 'timeout' ? 408 : 503;
           this.reply(res, route.label, status, { ...headers, 'content-type': TEXT }, status === 408 ? 'Request Timeout' : 'Service Unavailable');
         });
-      for (const a of acks) a.catch((err) => this.opts.logger.error({ err: String(err) }, 'record lost: sink gave up on it'));
+      }
+      for (const data of records.good) this.opts.good.add({ data, partitionKey }, this.recordLost);
+      for (const data of records.bad) this.opts.bad.add({ data, partitionKey }, this.recordLost);
     }
     return this.answer(req, res, route, headers, nuid, query);
   }
@@ -359,34 +374,43 @@ export class CollectorServer {
   }
 
   /**
-   * The request body, at most `dropPayloadSize` bytes. Beyond that: BodyTooLarge once the client has
-   * finished sending (the excess is discarded as it arrives, so memory stays bounded and the client reads
-   * a clean 413 instead of a reset); a client that keeps going far beyond the limit is cut off.
+   * The request body, at most `dropPayloadSize` bytes, to `done` (once). Beyond the limit: BodyTooLarge
+   * once the client has finished sending (the excess is discarded as it arrives, so memory stays bounded
+   * and the client reads a clean 413 instead of a reset); a client that keeps going far beyond the limit
+   * is cut off. Callbacks rather than a promise: this runs for every POST.
    */
-  private readBody(req: IncomingMessage): Promise<Buffer> {
+  private readBody(req: IncomingMessage, declared: string | undefined, done: (err: Error | undefined, body?: Buffer) => void): void {
     const limit = this.cfg.networking.dropPayloadSize;
-    const declared = req.headers['content-length'];
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let tooLarge = declared !== undefined && Number(declared) > limit;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (tooLarge) {
-          if (size > 8 * limit) req.socket.destroy();
-          return;
-        }
-        if (size > limit) {
-          tooLarge = true;
-          chunks.length = 0;
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
-      req.on('error', reject);
-      req.on('aborted', () => reject(new Error('request aborted')));
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
+    let size = 0;
+    let tooLarge = declared !== undefined && Number(declared) > limit;
+    let settled = false;
+    const finish = (err: Error | undefined, body?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      done(err, body);
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (tooLarge) {
+        if (size > 8 * limit) req.socket.destroy();
+        return;
+      }
+      if (size > limit) {
+        tooLarge = true;
+        first = more = undefined;
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else (more ??= [first]).push(chunk);
     });
+    req.on('end', () => {
+      if (tooLarge) return finish(new BodyTooLarge());
+      finish(undefined, more !== undefined ? Buffer.concat(more) : (first ?? EMPTY));
+    });
+    req.on('error', (err) => finish(err));
+    req.on('aborted', () => finish(new Error('request aborted')));
   }
 
   private reply(
