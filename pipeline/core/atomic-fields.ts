@@ -133,3 +133,33 @@ export function checkFieldLengths(values: readonly (string | null)[], limits: Co
 export function fieldLengthMessage(limit: number): string {
   return `Field is longer than maximum allowed size ${limit}`;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Decimal ranges
+
+/**
+ * The NUMBER(18,2) columns of atomic.events (RDB loader DDL, the same in Snowflake and Postgres). A
+ * BigDecimal the tracker protocol accepts (`tr_tt=1e30`) does not fit them, and a warehouse refuses the
+ * whole load of a window holding one (numeric overflow), so the window's valid events would be lost with
+ * it: such a value is a phase-3 schema violation of its own event instead.
+ */
+export const DECIMAL_18_2_FIELDS: readonly FieldName[] = ['tr_total', 'tr_tax', 'tr_shipping', 'ti_price', 'tr_total_base', 'tr_tax_base', 'tr_shipping_base', 'ti_price_base'];
+const DECIMAL_INDICES = DECIMAL_18_2_FIELDS.map((f) => FIELD_INDEX[f]);
+const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Every NUMBER(18,2) column holding a number the column cannot: at least 10^16 in magnitude once read as
+ * the double the loader writes (so 9999999999999999.99, which a double rounds to 10^16, is one). Values
+ * that are not numbers at all are left to the loaders' parsing (they are not a range question).
+ */
+export function checkDecimalRanges(values: readonly (string | null)[]): FieldName[] {
+  let out: FieldName[] | undefined;
+  for (let i = 0; i < DECIMAL_INDICES.length; i++) {
+    const v = values[DECIMAL_INDICES[i]!];
+    if (v === null || v === undefined || !NUMBER_TEXT.test(v)) continue;
+    if (!(Math.abs(Number(v)) < 1e16)) (out ??= []).push(DECIMAL_18_2_FIELDS[i]!);
+  }
+  return out ?? [];
+}
+
+export const DECIMAL_RANGE_MESSAGE = 'Field does not fit NUMBER(18,2): at most 16 digits before the decimal point';

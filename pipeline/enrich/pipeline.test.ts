@@ -248,6 +248,20 @@ describe('bad rows and precedence', () => {
     expect(lenient.invalidAccepted).toBe(1);
   });
 
+  it('a decimal beyond NUMBER(18,2) is a phase-3 schema violation of its event (a warehouse would refuse its whole window), even with acceptInvalid', async () => {
+    for (const [param, field, value] of [['tr_tt', 'tr_total', '1e30'], ['ti_pr', 'ti_price', '99999999999999999'], ['tr_sh', 'tr_shipping', '-1E+16'], ['tr_tx', 'tr_tax', '9999999999999999.99']]) {
+      for (const settings of [testSettings(), testSettings({ acceptInvalid: true })]) {
+        const { row } = await bad(getRecord({ ...PV, [param!]: value! }), settings);
+        expect(type(row)).toBe('schema_violations');
+        expect(row.data.failure.messages[0].error.dataReports).toEqual([
+          { message: 'Field does not fit NUMBER(18,2): at most 16 digits before the decimal point', path: field, keyword: 'atomic_field_out_of_range', targets: [] },
+        ]);
+      }
+    }
+    // The largest values that fit load as they are.
+    for (const value of ['9999999999999998', '-1234567890123456.78', '0.001']) expect((await enrichPayload(getRecord({ ...PV, tr_tt: value }), testSettings())).good).toHaveLength(1);
+  });
+
   it('an enriched TSV above maxRecordSize becomes a size_violation', async () => {
     const { row } = await bad(getRecord({ ...PV, page: 'x'.repeat(1500) }), testSettings({ maxRecordSize: 1000 }));
     expect(type(row)).toBe('size_violation');

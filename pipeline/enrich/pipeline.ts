@@ -23,7 +23,7 @@ import {
   type EnrichmentFailureMessage,
   type SchemaViolationMessage,
 } from '../core/bad-rows-enrich';
-import { ATOMIC_SCHEMA, checkFieldLengths, DEFAULT_LIMITS, fieldLengthMessage, type CompiledLimits } from '../core/atomic-fields';
+import { ATOMIC_SCHEMA, checkDecimalRanges, checkFieldLengths, DECIMAL_RANGE_MESSAGE, DEFAULT_LIMITS, fieldLengthMessage, type CompiledLimits } from '../core/atomic-fields';
 import { EnrichedEvent, FIELD_INDEX, formatTstamp } from '../core/enriched-event';
 import { cleanHeaderValue, firstIp, makeTsvSafe, mapParameters, msToTstamp, ParseFailure, type AtomicParseError } from '../core/tracker-protocol';
 import { adapterFailureType, adapterFor } from './adapters';
@@ -184,10 +184,10 @@ export async function enrichEvent(raw: RawEvent, etlTstamp: string, s: EnrichSet
     if (out && out.failures) for (const f of out.failures) failures.push(f.enrichment === null ? { enrichment: enrichment.info, message: f.message } : f);
   }
   const lengthErrors = checkFieldLengths(e.values, s.limits);
-  if (lengthErrors.length && !s.acceptInvalid)
-    phase3.push(
-      atomicViolation(lengthErrors.map((l) => ({ field: l.field, message: fieldLengthMessage(l.limit), keyword: 'atomic_field_length_exceeded' }))),
-    );
+  const atomicReports = lengthErrors.length && !s.acceptInvalid ? lengthErrors.map((l) => ({ field: l.field, message: fieldLengthMessage(l.limit), keyword: 'atomic_field_length_exceeded' })) : [];
+  // Never let through (not even with acceptInvalid): the warehouse would refuse the whole window.
+  for (const field of checkDecimalRanges(e.values)) atomicReports.push({ field, message: DECIMAL_RANGE_MESSAGE, keyword: 'atomic_field_out_of_range' });
+  if (atomicReports.length) phase3.push(atomicViolation(atomicReports));
 
   // ---- outcome
   if (phase1.length || failures.length || phase3.length) {
