@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnrichmentRegistry } from '../../pipeline/enrich/enrichments/registry';
 import { buildEnrichments, FACTORIES, inlineSources } from '../../pipeline/enrich/enrichments/index';
-import { iabSpidersAndRobotsConfig, ipLookupsConfig, linkGeoLite2Package, QUICKSTART_DEFAULTS } from '../../pipeline/enrich/enrichments/defaults';
+import { enrichmentJson, iabSpidersAndRobotsConfig, ipLookupsConfig, linkGeoLite2Package, QUICKSTART_DEFAULTS } from '../../pipeline/enrich/enrichments/defaults';
 import { writeMmdb } from '../../pipeline/enrich/enrichments/mmdb-writer';
 import { BUILTIN_STEPS } from '../../pipeline/enrich/steps/builtins';
 import { testIgluClient } from '../../pipeline/enrich/testing';
@@ -291,21 +291,13 @@ async function mysqlFixture(): Promise<{ config: Record<string, unknown>; close:
   await conn.query(`CREATE TABLE IF NOT EXISTS \`${table}\` (user_id VARCHAR(32) PRIMARY KEY, plan VARCHAR(16), age INT)`);
   const rows = Array.from({ length: 5000 }, (_, i) => [`user-${i}`, i % 3 ? 'free' : 'pro', 20 + (i % 50)]);
   await conn.query(`INSERT IGNORE INTO \`${table}\` VALUES ?`, [rows]);
-  const config = {
-    schema: 'iglu:com.snowplowanalytics.snowplow.enrichments/sql_query_enrichment_config/jsonschema/1-0-1',
-    data: {
-      vendor: 'com.snowplowanalytics.snowplow.enrichments',
-      name: 'sql_query_enrichment_config',
-      enabled: true,
-      parameters: {
-        inputs: [{ placeholder: 1, json: { field: 'contexts', schemaCriterion: 'iglu:com.acme/user/jsonschema/1-*-*', jsonPath: '$.userId' } }],
-        database: { mysql: { host: u.hostname, port: Number(u.port || 3306), sslMode: false, username: decodeURIComponent(u.username) || 'root', password: decodeURIComponent(u.password), database: u.pathname.slice(1) || 'test' } },
-        query: { sql: `SELECT user_id AS userId, plan FROM \`${table}\` WHERE user_id = ?` },
-        output: { expectedRows: 'AT_MOST_ONE', json: { schema: 'iglu:com.acme/user/jsonschema/1-0-0', propertyNames: 'AS_IS', describes: 'EVERY_ROW' } },
-        cache: { size: 10000, ttl: 600 },
-      },
-    },
-  };
+  const config = enrichmentJson('iglu:com.snowplowanalytics.snowplow.enrichments/sql_query_enrichment_config/jsonschema/1-0-1', {
+    inputs: [{ placeholder: 1, json: { field: 'contexts', schemaCriterion: 'iglu:com.acme/user/jsonschema/1-*-*', jsonPath: '$.userId' } }],
+    database: { mysql: { host: u.hostname, port: Number(u.port || 3306), sslMode: false, username: decodeURIComponent(u.username) || 'root', password: decodeURIComponent(u.password), database: u.pathname.slice(1) || 'test' } },
+    query: { sql: `SELECT user_id AS userId, plan FROM \`${table}\` WHERE user_id = ?` },
+    output: { expectedRows: 'AT_MOST_ONE', json: { schema: 'iglu:com.acme/user/jsonschema/1-0-0', propertyNames: 'AS_IS', describes: 'EVERY_ROW' } },
+    cache: { size: 10000, ttl: 600 },
+  });
   return {
     config,
     close: async () => {
@@ -315,24 +307,16 @@ async function mysqlFixture(): Promise<{ config: Record<string, unknown>; close:
   };
 }
 
-const PII_EMIT = {
-  schema: 'iglu:com.snowplowanalytics.snowplow.enrichments/pii_enrichment_config/jsonschema/2-0-1',
-  data: {
-    vendor: 'com.snowplowanalytics.snowplow.enrichments',
-    name: 'pii_enrichment_config',
-    enabled: true,
-    emitEvent: true,
-    parameters: {
-      pii: [{ pojo: { field: 'user_ipaddress' } }, { pojo: { field: 'domain_userid' } }, { json: { field: 'contexts', schemaCriterion: 'iglu:com.acme/user/jsonschema/1-*-*', jsonPath: '$.userId' } }],
-      strategy: { pseudonymize: { hashFunction: 'SHA-256', salt: 'bench-salt' } },
-    },
+const PII_EMIT = enrichmentJson(
+  'iglu:com.snowplowanalytics.snowplow.enrichments/pii_enrichment_config/jsonschema/2-0-1',
+  {
+    pii: [{ pojo: { field: 'user_ipaddress' } }, { pojo: { field: 'domain_userid' } }, { json: { field: 'contexts', schemaCriterion: 'iglu:com.acme/user/jsonschema/1-*-*', jsonPath: '$.userId' } }],
+    strategy: { pseudonymize: { hashFunction: 'SHA-256', salt: 'bench-salt' } },
   },
-};
+  { emitEvent: true },
+);
 
-const CURRENCY = {
-  schema: 'iglu:com.snowplowanalytics.snowplow/currency_conversion_config/jsonschema/1-0-0',
-  data: { vendor: 'com.snowplowanalytics.snowplow', name: 'currency_conversion_config', enabled: true, parameters: { accountType: 'DEVELOPER', apiKey: 'bench', baseCurrency: 'EUR', rateAt: 'EOD_PRIOR' } },
-};
+const CURRENCY = enrichmentJson('iglu:com.snowplowanalytics.snowplow/currency_conversion_config/jsonschema/1-0-0', { accountType: 'DEVELOPER', apiKey: 'bench', baseCurrency: 'EUR', rateAt: 'EOD_PRIOR' });
 
 export async function enrichmentsSection(n: number, quick: boolean): Promise<{ metrics: BenchMetric[]; notes: string[] }> {
   const corpus = buildCorpus(n, clientFor);

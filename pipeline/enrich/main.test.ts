@@ -10,6 +10,7 @@ import { parsePipelineConfig } from '../config/index';
 import { EnrichedEvent } from '../core/enriched-event';
 import { emulatorSettings, kinesisClient } from '../streams/aws-clients';
 import { createStreams, readUntil } from '../streams/kinesis-producer.testkit';
+import { enrichmentJson } from './enrichments/defaults';
 import { startEnrich } from './main';
 import { getRecord, tp2Post } from './testing';
 
@@ -77,16 +78,11 @@ describe('furrow enrich', () => {
   it('writes the PII enrichment\'s pii_transformation events to enrich.output.pii (config-validated enrichments inline)', async () => {
     const streams = { raw: 'raw-pii', enriched: 'enriched-pii', bad1: 'bad-pii' };
     await createStreams(client, [...Object.values(streams), 'pii-pii'], 1);
-    const pii = {
-      schema: 'iglu:com.snowplowanalytics.snowplow.enrichments/pii_enrichment_config/jsonschema/2-0-1',
-      data: {
-        vendor: 'com.snowplowanalytics.snowplow.enrichments',
-        name: 'pii_enrichment_config',
-        enabled: true,
-        emitEvent: true,
-        parameters: { pii: [{ pojo: { field: 'user_id' } }], strategy: { pseudonymize: { hashFunction: 'SHA-256', salt: 's' } } },
-      },
-    };
+    const pii = enrichmentJson(
+      'iglu:com.snowplowanalytics.snowplow.enrichments/pii_enrichment_config/jsonschema/2-0-1',
+      { pii: [{ pojo: { field: 'user_id' } }], strategy: { pseudonymize: { hashFunction: 'SHA-256', salt: 's' } } },
+      { emitEvent: true },
+    );
     const records = [getRecord({ e: 'pv', tv: 't', p: 'web', uid: 'alice' }), getRecord({ e: 'pv', tv: 't', p: 'web' })];
     await client.send(new PutRecordsCommand({ StreamName: streams.raw, Records: records.map((Data, i) => ({ Data, PartitionKey: `p${i}` })) }));
     const pipeline = parsePipelineConfig(

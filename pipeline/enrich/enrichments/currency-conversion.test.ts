@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testIgluClient } from '../testing';
+import { enrichmentJson } from './defaults';
 import { decFromDouble, decFromString, reciprocal, roundHalfEven, toPlainString } from './currency-conversion';
 import { buildEnrichments, FACTORIES, inlineSources } from './index';
 import { enrichOne, settingsWith } from './testing';
@@ -45,10 +46,7 @@ afterAll(async () => {
 });
 
 function ccConfig(baseCurrency: string, accountType = 'DEVELOPER', apiKey = 'k3y', rateAt = 'EOD_PRIOR') {
-  return {
-    schema: 'iglu:com.snowplowanalytics.snowplow/currency_conversion_config/jsonschema/1-0-0',
-    data: { vendor: 'com.snowplowanalytics.snowplow', name: 'currency_conversion_config', enabled: true, parameters: { accountType, apiKey, baseCurrency, rateAt } },
-  };
+  return enrichmentJson('iglu:com.snowplowanalytics.snowplow/currency_conversion_config/jsonschema/1-0-0', { accountType, apiKey, baseCurrency, rateAt });
 }
 const settings = (c: unknown, timeoutMs = 3000) => settingsWith([c], {}, { openExchangeRatesUrl: root, openExchangeRatesTimeoutMs: timeoutMs });
 const TR = { e: 'tr', tv: 't', p: 'web', tr_id: 'o-1', tr_tt: '100', tr_tx: '20.5', tr_sh: '4.99', tr_cu: 'GBP' };

@@ -10,6 +10,13 @@ import { pathToFileURL } from 'node:url';
 
 const SP = 'iglu:com.snowplowanalytics.snowplow';
 
+/** A Snowplow enrichment config document `{schema, data: {vendor, name, enabled, …extra, parameters}}` for `schema`. */
+export function enrichmentJson<P extends Record<string, unknown>>(schema: string, parameters: P, extra: Record<string, unknown> = {}) {
+  const m = /^iglu:([^/]+)\/([^/]+)\//.exec(schema);
+  if (!m) throw new Error(`not an Iglu URI: ${schema}`);
+  return { schema, data: { vendor: m[1]!, name: m[2]!, enabled: true, ...extra, parameters } };
+}
+
 export const CAMPAIGN_ATTRIBUTION_DEFAULT = {
   schema: `${SP}/campaign_attribution/jsonschema/1-0-1`,
   data: {
@@ -102,18 +109,10 @@ export const FURROW_IAB_LISTS_DIR = join(import.meta.dirname, 'iab-lists');
  */
 export function iabSpidersAndRobotsConfig(dir = FURROW_IAB_LISTS_DIR, custom: { includeUseragents?: string[]; excludeUseragents?: string[] } = {}) {
   const uri = pathToFileURL(dir).href;
-  return {
-    schema: 'iglu:com.snowplowanalytics.snowplow.enrichments/iab_spiders_and_robots_enrichment/jsonschema/1-0-1',
-    data: {
-      vendor: 'com.snowplowanalytics.snowplow.enrichments',
-      name: 'iab_spiders_and_robots_enrichment',
-      enabled: true,
-      parameters: {
-        ipFile: { database: 'ip_exclude_current_cidr.txt', uri },
-        excludeUseragentFile: { database: 'exclude_current.txt', uri },
-        includeUseragentFile: { database: 'include_current.txt', uri },
-        ...custom,
-      },
-    },
-  };
+  return enrichmentJson('iglu:com.snowplowanalytics.snowplow.enrichments/iab_spiders_and_robots_enrichment/jsonschema/1-0-1', {
+    ipFile: { database: 'ip_exclude_current_cidr.txt', uri },
+    excludeUseragentFile: { database: 'exclude_current.txt', uri },
+    includeUseragentFile: { database: 'include_current.txt', uri },
+    ...custom,
+  });
 }
