@@ -111,7 +111,7 @@ export class WindowQueue {
         QueueUrl: this.deadLetterUrl,
         MessageBody: m.body.length ? m.body : '(empty message)',
         MessageAttributes: {
-          'furrow-error': { DataType: 'String', StringValue: reason.slice(0, 4000) || 'unknown' },
+          'furrow-error': { DataType: 'String', StringValue: sqsText(reason.slice(0, 4000)) || 'unknown' },
           'furrow-source-message-id': { DataType: 'String', StringValue: m.id || 'unknown' },
           'furrow-receive-count': { DataType: 'Number', StringValue: String(m.receiveCount) },
         },
@@ -121,4 +121,12 @@ export class WindowQueue {
     await this.delete(m);
     return true;
   }
+}
+
+/**
+ * SQS takes only XML characters in bodies and attributes. A reason quoting a hostile value (a NUL in a
+ * schema key) made the dead-letter send fail, so the message came back for ever and blocked its FIFO group.
+ */
+export function sqsText(s: string): string {
+  return s.replace(/[^\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '\ufffd');
 }
