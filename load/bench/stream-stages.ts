@@ -2,19 +2,20 @@
  * `npm run bench -- load`, stream-stage sections: transformer events/s per CPU-second and s3-loader MB/s,
  * each against a floor measured in the same run on the same input.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { EnrichedEvent, FIELD_COUNT, ENRICHED_FIELDS } from '../../pipeline/core/enriched-event';
 import { parsePipelineConfig } from '../../pipeline/config/index';
 import { transformerConfig } from '../../pipeline/transformer/config';
 import { TransformerProcessor } from '../../pipeline/transformer/processor';
+import { referenceTransformLine } from '../../pipeline/transformer/wide-row';
 import { s3LoaderConfig } from '../../pipeline/s3-loader/config';
 import { S3LoaderProcessor } from '../../pipeline/s3-loader/processor';
 import { KinesisProducer } from '../../pipeline/streams/kinesis-producer';
@@ -105,28 +106,77 @@ async function cpuSeconds(fn: () => Promise<void>): Promise<number> {
   return (d.user + d.system) / 1e6;
 }
 
+/** SHA-256 of every line, sorted: compares two sets of lines without holding both. */
+function lineDigests(lines: Iterable<string>): string[] {
+  const out: string[] = [];
+  for (const l of lines) out.push(createHash('sha256').update(l).digest('base64'));
+  return out.sort();
+}
+
+/**
+ * One measured transformer run over `batches` into a fresh prefix: the CPU-seconds of this process (the
+ * emulator is another process) from the first record to the sealed window, and the wide-row lines the
+ * run left in S3 (read back afterwards, not timed).
+ */
+async function transformerRun(
+  emu: { s3: S3Client; sqs: SQSClient },
+  queueUrl: string,
+  batches: ConsumedRecord[][],
+  compression: 'GZIP' | 'NONE',
+): Promise<{ cpu: number; output: () => Promise<string[]> }> {
+  const prefix = `t-${compression.toLowerCase()}-${randomUUID().slice(0, 8)}/`;
+  const config = transformerConfig(
+    parsePipelineConfig(JSON.stringify({ transformer: { windowSeconds: 3600, output: { path: `s3://bench-transformer/${prefix}`, compression } } })),
+  );
+  const processor = new TransformerProcessor(config, emu.s3, emu.sqs, queueUrl, { artifact: 'bench', version: '0' });
+  // The transformer's own CPU: parse, JSON, encode, gzip, SDK calls.
+  const cpu = await cpuSeconds(async () => {
+    for (const b of batches) await processor.processBatch(b, shard());
+    await processor.close();
+  });
+  const output = async () => {
+    const lines: string[] = [];
+    const listed = await emu.s3.send(new ListObjectsV2Command({ Bucket: 'bench-transformer', Prefix: prefix }));
+    for (const o of listed.Contents ?? []) {
+      if (!o.Key!.includes('/output=good/')) continue;
+      const body = Buffer.from(await (await emu.s3.send(new GetObjectCommand({ Bucket: 'bench-transformer', Key: o.Key! }))).Body!.transformToByteArray());
+      for (const l of (o.Key!.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8').split('\n')) lines.push(l);
+    }
+    return lines;
+  };
+  return { cpu, output };
+}
+
 export async function transformerSection(ctx: LoadBenchContext): Promise<{ metrics: BenchMetric[]; notes: string[] }> {
   const n = ctx.quick ? 10_000 : 50_000;
   const lines = Array.from({ length: n }, (_, i) => enrichedLine(i));
   const emu = await childEmulator();
   await emu.s3.send(new CreateBucketCommand({ Bucket: 'bench-transformer' })).catch(() => undefined);
   const queueUrl = (await emu.sqs.send(new CreateQueueCommand({ QueueName: 'bench-transformer.fifo', Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
-  const config = transformerConfig(parsePipelineConfig(JSON.stringify({ transformer: { windowSeconds: 3600, output: { path: 's3://bench-transformer/t/' } } })));
   // Warm up (JIT, lazily loaded SDK code) on a first window that is not measured.
-  const warm = new TransformerProcessor(config, emu.s3, emu.sqs, queueUrl, { artifact: 'bench', version: '0' });
+  const warmConfig = transformerConfig(parsePipelineConfig(JSON.stringify({ transformer: { windowSeconds: 3600, output: { path: 's3://bench-transformer/warm/' } } })));
+  const warm = new TransformerProcessor(warmConfig, emu.s3, emu.sqs, queueUrl, { artifact: 'bench', version: '0' });
   await warm.processBatch(records(lines.slice(0, 2_000)), shard());
   await warm.close();
-  const processor = new TransformerProcessor(config, emu.s3, emu.sqs, queueUrl, { artifact: 'bench', version: '0' });
   const batches: ConsumedRecord[][] = [];
   const recs = records(lines);
   for (let i = 0; i < recs.length; i += 1_000) batches.push(recs.slice(i, i + 1_000));
-  // The emulator runs in another process: this is the transformer's own CPU (parse, JSON, gzip, SDK calls).
-  const cpu = await cpuSeconds(async () => {
-    for (const b of batches) await processor.processBatch(b, shard());
-    await processor.close();
-  });
+  // The default (GZIP, what the goal is about), then the same input uncompressed.
+  const gzip = await transformerRun(emu, queueUrl, batches, 'GZIP');
+  const plain = await transformerRun(emu, queueUrl, batches, 'NONE');
+  // Honesty check (not timed): the bucket holds exactly the reference wide rows of the corpus.
+  const expected = lineDigests(lines.map((l) => referenceTransformLine(l, { artifact: 'bench', version: '0' }).line));
+  for (const [name, run] of [
+    ['GZIP', gzip],
+    ['NONE', plain],
+  ] as const) {
+    const got = lineDigests(await run.output());
+    if (got.length !== expected.length || got.some((d, i) => d !== expected[i]))
+      throw new Error(`transformer bench (${name}): the ${got.length} lines in S3 are not the reference wide rows of the ${n} events`);
+  }
   await emu.stop();
-  const ours = n / cpu;
+  const ours = n / gzip.cpu;
+  const uncompressed = n / plain.cpu;
   // Floor: the least work that turns a TSV line into a JSON line (split, name the fields, stringify).
   const floorCpu = await cpuSeconds(async () => {
     let bytes = 0;
@@ -139,19 +189,30 @@ export async function transformerSection(ctx: LoadBenchContext): Promise<{ metri
     if (bytes === 0) throw new Error('unreachable');
   });
   const floor = n / floorCpu;
+  const floorBaseline = { name: 'floor: split TSV + name 131 fields + JSON.stringify', value: floor };
   return {
     metrics: [
       {
         name: `transformer events per CPU-second (${n.toLocaleString('en-US')} enriched events → wide-row JSON, gzip, S3 + seal)`,
         value: ours,
         unit: 'events/s/core',
-        baseline: { name: 'floor: split TSV + name 131 fields + JSON.stringify', value: floor },
+        baseline: floorBaseline,
         ratio: ours / floor,
         goal: '>= 20,000 events/s/core',
         pass: ours >= 20_000,
       },
+      {
+        name: `transformer events per CPU-second, output.compression NONE (same events, uncompressed files)`,
+        value: uncompressed,
+        unit: 'events/s/core',
+        baseline: floorBaseline,
+        ratio: uncompressed / floor,
+      },
     ],
-    notes: [`transformer: ${cpu.toFixed(2)} CPU-s for ${n} events (AWS emulator in a separate process); floor ${floorCpu.toFixed(2)} CPU-s`],
+    notes: [
+      `transformer: ${gzip.cpu.toFixed(2)} CPU-s for ${n} events with GZIP (the default), ${plain.cpu.toFixed(2)} CPU-s with NONE ` +
+        `(AWS emulator in a separate process; output checked line for line against the reference transform); floor ${floorCpu.toFixed(2)} CPU-s`,
+    ],
   };
 }
 

@@ -230,6 +230,26 @@ export function formatInstant(ms: number): string {
   );
 }
 
+/** Whether an `i` column's text is valid: an integer literal within Int32 (Analytics SDK `Int` columns). */
+export function isIntColumnValue(value: string): boolean {
+  return INT_RE.test(value) && Number.isSafeInteger(Number(value)) && Math.abs(Number(value)) <= 2147483647;
+}
+
+/** Whether an `f`/`d` column's text is valid: a decimal literal, optionally with an exponent. */
+export function isNumberColumnValue(value: string): boolean {
+  return NUM_RE.test(value);
+}
+
+/**
+ * Whether a parsed `contexts` / `derived_contexts` (`list`) or `unstruct_event` (`single`) column is a
+ * self-describing JSON of the right wrapper schema (contexts: with a `data` array).
+ */
+export function isWrapperJson(parsed: unknown, kind: 'list' | 'single'): boolean {
+  const p = parsed as { schema?: unknown; data?: unknown } | null;
+  if (!p || typeof p.schema !== 'string' || !p.schema.startsWith(kind === 'single' ? UNSTRUCT_PREFIX : CONTEXTS_PREFIX)) return false;
+  return kind === 'single' || Array.isArray(p.data);
+}
+
 function validateColumns(e: EnrichedEvent): string[] {
   const errors: string[] = [];
   const v = e.values;
@@ -242,15 +262,14 @@ function validateColumns(e: EnrichedEvent): string[] {
         if (Number.isNaN(parseTstamp(value))) errors.push(`Cannot parse key ${name} with value ${value} into datetime`);
         break;
       case 'i':
-        if (!INT_RE.test(value) || !Number.isSafeInteger(Number(value)) || Math.abs(Number(value)) > 2147483647)
-          errors.push(`Cannot parse key ${name} with value ${value} into integer`);
+        if (!isIntColumnValue(value)) errors.push(`Cannot parse key ${name} with value ${value} into integer`);
         break;
       case 'b':
         if (value !== '0' && value !== '1') errors.push(`Cannot parse key ${name} with value ${value} into boolean`);
         break;
       case 'f':
       case 'd':
-        if (!NUM_RE.test(value)) errors.push(`Cannot parse key ${name} with value ${value} into double`);
+        if (!isNumberColumnValue(value)) errors.push(`Cannot parse key ${name} with value ${value} into double`);
         break;
       case 'J':
         try {

@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { parseTstamp } from '../core/enriched-event';
 import type { Processor } from '../core/bad-rows';
 import { serializeShreddingComplete, type ShreddingComplete } from '../core/shredding-complete';
 import type { SnowplowEntity } from '../core/wide-row';
@@ -30,10 +29,49 @@ export function windowStart(now: number, windowMs: number): number {
   return now - (now % windowMs);
 }
 
+/**
+ * The lines of one sink file being filled, already UTF-8 encoded and separated by `\n` (no trailing
+ * newline): each line is written into one growing buffer as it arrives, so a window holds bytes rather
+ * than strings, and the memory is reused from one sink file to the next.
+ */
+export class LineBuffer {
+  private buf: Buffer | null = null;
+  private pos = 0;
+  /** Lines appended since the last `drain`. */
+  lines = 0;
+
+  append(line: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit; +1 for the separator.
+    const need = this.pos + line.length * 3 + 1;
+    if (this.buf === null || need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(1 << 20, need, this.buf === null ? 0 : this.buf.length * 2));
+      if (this.buf !== null) this.buf.copy(grown, 0, 0, this.pos);
+      this.buf = grown;
+    }
+    if (this.lines > 0) this.buf[this.pos++] = 0x0a;
+    this.pos += this.buf.write(line, this.pos);
+    this.lines++;
+  }
+
+  /**
+   * Hand the bytes so far (the lines joined by `\n`) to `use`, then start over reusing the memory: `use`
+   * must be done with them when it returns (copy them to keep them).
+   */
+  drain<T>(use: (bytes: Buffer) => T): T {
+    const bytes = this.buf === null ? Buffer.alloc(0) : this.buf.subarray(0, this.pos);
+    try {
+      return use(bytes);
+    } finally {
+      this.pos = 0;
+      this.lines = 0;
+    }
+  }
+}
+
 /** Everything one window has accumulated. */
 class Window {
-  readonly good: string[] = [];
-  readonly bad: string[] = [];
+  readonly good = new LineBuffer();
+  readonly bad = new LineBuffer();
   readonly types = new Map<string, SnowplowEntity>();
   readonly shards = new Map<string, { ctx: ShardContext; seq: string }>();
   readonly writes: Promise<void>[] = [];
@@ -90,20 +128,20 @@ export class TransformerProcessor implements RecordProcessor {
     for (const r of records) {
       const out = transformLine(r.data.toString('utf8'), this.processor);
       if (out.kind === 'bad') {
-        w.bad.push(out.line);
+        w.bad.append(out.line);
         w.badCount++;
       } else {
-        w.good.push(out.line);
+        w.good.append(out.line);
         w.goodCount++;
         for (const [key, entity] of out.types) w.types.set(`${entity}|${key}`, entity);
-        const t = parseTstamp(out.collectorTstamp);
+        const t = out.collectorMs;
         if (w.min === null || t < w.min) w.min = t;
         if (w.max === null || t > w.max) w.max = t;
       }
     }
     w.shards.set(shard.shardId, { ctx: shard, seq: records[records.length - 1]!.sequenceNumber });
-    if (w.good.length >= this.config.output.bufferSize) this.writeSink(w, 'good');
-    if (w.bad.length >= this.config.output.bufferSize) this.writeSink(w, 'bad');
+    if (w.good.lines >= this.config.output.bufferSize) this.writeSink(w, 'good');
+    if (w.bad.lines >= this.config.output.bufferSize) this.writeSink(w, 'bad');
     // Back-pressure: never more than maxPendingWrites sink files in flight.
     while (this.pending.size >= this.config.maxPendingWrites) await Promise.race(this.pending);
   }
@@ -154,13 +192,14 @@ export class TransformerProcessor implements RecordProcessor {
   }
 
   private writeSink(w: Window, output: 'good' | 'bad'): void {
-    const lines = output === 'good' ? w.good.splice(0) : w.bad.splice(0);
-    if (lines.length === 0) return;
+    const sink = output === 'good' ? w.good : w.bad;
+    if (sink.lines === 0) return;
     const gzip = this.config.output.compression === 'GZIP';
-    const body = Buffer.from(lines.join('\n'));
+    // gzipSync reads the bytes before it returns; uncompressed, they are copied (the put outlives the buffer).
+    const body = sink.drain((bytes) => (gzip ? gzipSync(bytes) : Buffer.from(bytes)));
     const key = this.key(w, `output=${output}/sink-${randomUUID()}.txt${gzip ? '.gz' : ''}`);
     w.files++;
-    const p: Promise<void> = this.putWithRetry(key, gzip ? gzipSync(body) : body, gzip).finally(() => this.pending.delete(p));
+    const p: Promise<void> = this.putWithRetry(key, body, gzip).finally(() => this.pending.delete(p));
     this.pending.add(p);
     w.writes.push(p);
   }
