@@ -1,5 +1,6 @@
 /** The faults themselves: the AWS emulator's fault switch, kill -9 of a supervised stage, a Postgres restart. */
 import type { Supervisor } from '../../emulator/emulate/supervisor';
+import { until } from '../until';
 
 export type AwsService = 'kinesis' | 's3' | 'sqs' | 'dynamodb';
 
@@ -24,21 +25,6 @@ export const addAwsFault = (awsUrl: string, rule: AwsFaultRule) => faults(awsUrl
 export const clearAwsFaults = (awsUrl: string) => faults(awsUrl, { method: 'DELETE' });
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, everyMs = 250): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
 
 export function totalRestarts(supervisor: Supervisor): number {
   return supervisor.status().reduce((n, s) => n + s.restarts, 0);
