@@ -3,18 +3,15 @@
  * `furrow enrich` (consumer, leases, processor) → enriched stream. Every field the tracker sent must come
  * out in the TSV (and in the analytics-SDK JSON view) where Snowplow puts it.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { buildPageView, buildSelfDescribingEvent, buildStructEvent, newTracker } from '@snowplow/node-tracker';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harness, type Harness, type TestCollector } from '../pipeline/collector/testkit';
 import { parsePipelineConfig } from '../pipeline/config/index';
 import { EnrichedEvent } from '../pipeline/core/enriched-event';
-import { CORE_SCHEMAS_PATH } from '../pipeline/iglu/repositories';
 import { startEnrich, type RunningEnrich } from '../pipeline/enrich/main';
-import { EXAMPLE_SCHEMAS } from '../pipeline/enrich/testing';
+import { exampleSchemaRegistry } from '../pipeline/enrich/testing';
 import { emulatorSettings } from '../pipeline/streams/aws-clients';
 import { createStreams, readUntil } from '../pipeline/streams/kinesis-producer.testkit';
 
@@ -30,25 +27,9 @@ beforeAll(async () => {
   h = await harness();
   await createStreams(h.client, Object.values(streams));
   collector = await h.start({}, { raw: streams.raw, bad1: streams.bad1 });
-  // The example schemas as a static registry on disk (embedded repository).
-  schemaDir = mkdtempSync(join(tmpdir(), 'furrow-enrich-schemas-'));
-  for (const s of EXAMPLE_SCHEMAS) {
-    const self = s.self as Record<string, string>;
-    const dir = join(schemaDir, 'schemas', self.vendor!, self.name!, self.format!);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, self.version!), JSON.stringify(s));
-  }
-  const resolver = {
-    schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3',
-    data: {
-      cacheSize: 100,
-      cacheTtl: 600,
-      repositories: [
-        { name: 'core', priority: 0, vendorPrefixes: [], connection: { embedded: { path: CORE_SCHEMAS_PATH } } },
-        { name: 'examples', priority: 1, vendorPrefixes: [], connection: { embedded: { path: schemaDir } } },
-      ],
-    },
-  };
+  const registry = exampleSchemaRegistry();
+  schemaDir = registry.dir;
+  const resolver = registry.resolver;
   enrich = await startEnrich(
     parsePipelineConfig(
       JSON.stringify({

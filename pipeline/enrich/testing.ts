@@ -2,6 +2,9 @@
  * Test and benchmark helpers for Enrich: raw records built with the collector's Thrift codec, an Iglu
  * client on the core schemas plus a few example schemas (written here, not copied), and settings.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodeCollectorPayload, COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload } from '../core/collector-payload';
 import { META_SCHEMA_URI } from '../core/schema-key';
 import { IgluClient } from '../iglu/client';
@@ -63,6 +66,32 @@ export const EXAMPLE_SCHEMAS: Array<Record<string, unknown>> = [
     additionalProperties: false,
   }),
 ];
+
+/**
+ * The example schemas as a static registry on disk (a temp folder; the caller removes it), and a resolver
+ * config reading Furrow's core schemas and that folder: what an enrich app started by a test can use.
+ */
+export function exampleSchemaRegistry(): { dir: string; resolver: Record<string, unknown> } {
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-enrich-schemas-'));
+  for (const s of EXAMPLE_SCHEMAS) {
+    const self = s.self as Record<string, string>;
+    const folder = join(dir, 'schemas', self.vendor!, self.name!, self.format!);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, self.version!), JSON.stringify(s));
+  }
+  const resolver = {
+    schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3',
+    data: {
+      cacheSize: 500,
+      cacheTtl: 600,
+      repositories: [
+        { name: 'core', priority: 0, vendorPrefixes: [], connection: { embedded: { path: CORE_SCHEMAS_PATH } } },
+        { name: 'examples', priority: 1, vendorPrefixes: [], connection: { embedded: { path: dir } } },
+      ],
+    },
+  };
+  return { dir, resolver };
+}
 
 /** Repositories: Furrow's core schemas (embedded) + the example schemas (in memory). */
 export function testRepositories(extra: Array<Record<string, unknown>> = []): Repository[] {
