@@ -2,8 +2,8 @@
  * `npm run bench -- collector`: the collector's HTTP throughput against a bare node:http server that only
  * answers 200, in the same run. Three child processes: the AWS emulator, the collector (writing to the
  * emulator's raw stream), and the bare server. autocannon (in this process) sends tp2 POSTs of one ~1 KB
- * event, then GET /i pixels, to each. Reported: req/s, p99 latency, and the collector's peak RSS
- * (VmHWM from /proc, else sampled `ps` RSS).
+ * event, then GET /i pixels, to each, in slices that alternate between the two servers. Reported: req/s,
+ * p99 latency, server CPU per request, and the collector's peak RSS (VmHWM from /proc, else sampled `ps` RSS).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -181,6 +181,39 @@ interface Load {
   ok: number;
   non2xx: number;
   errors: number;
+  /** Measured seconds (autocannon's own duration). */
+  seconds: number;
+  /** Server and emulator CPU µs over the run. */
+  cpu?: number;
+  emulatorCpu?: number;
+}
+
+/**
+ * Several slices of one target as one measurement: req/s over the summed time, the worst slice's p99
+ * (conservative), the request-weighted p50, CPU per request over all slices.
+ */
+function combine(slices: Load[]): Load {
+  const sum = (f: (l: Load) => number) => slices.reduce((n, l) => n + f(l), 0);
+  const n = sum((l) => l.ok + l.non2xx);
+  const seconds = sum((l) => l.seconds);
+  const out: Load = {
+    rps: n / seconds,
+    p99: Math.max(...slices.map((l) => l.p99)),
+    p50: n > 0 ? sum((l) => l.p50 * (l.ok + l.non2xx)) / n : 0,
+    ok: sum((l) => l.ok),
+    non2xx: sum((l) => l.non2xx),
+    errors: sum((l) => l.errors),
+    seconds,
+  };
+  if (slices.every((l) => l.cpu !== undefined) && n > 0) {
+    out.cpu = sum((l) => l.cpu!);
+    out.cpuPerRequest = out.cpu / n;
+  }
+  if (slices.every((l) => l.emulatorCpu !== undefined) && n > 0) {
+    out.emulatorCpu = sum((l) => l.emulatorCpu!);
+    out.emulatorCpuPerRequest = out.emulatorCpu / n;
+  }
+  return out;
 }
 
 async function load(url: string, opts: { method: 'GET' | 'POST'; path: string; body?: string; seconds?: number; amount?: number; connections: number }): Promise<Load> {
@@ -194,7 +227,7 @@ async function load(url: string, opts: { method: 'GET' | 'POST'; path: string; b
     connections: opts.connections,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds }),
   });
-  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts };
+  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, seconds: r.duration };
 }
 
 async function metricsSum(url: string, name: string): Promise<number> {
@@ -206,6 +239,9 @@ async function metricsSum(url: string, name: string): Promise<number> {
 
 export const bench: Bench = async ({ quick }) => {
   const seconds = quick ? 4 : 10;
+  // The measured seconds per target and route, taken in slices that alternate between the bare server and the
+  // collector: on a shared machine whose load drifts, both then see the same drift.
+  const slices = quick ? 2 : 5;
   // Warm-up by request count, not time: V8 tiers code up per invocation, and a loaded machine serves few requests per second.
   const warmup = quick ? 10_000 : 30_000;
   const connections = 20;
@@ -213,7 +249,7 @@ export const bench: Bench = async ({ quick }) => {
   const notes = [
     `load average at the start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; shared and noisy machine: autocannon, the collector and the emulator compete for the same cores`,
-    `autocannon ${connections} connections, ${seconds} s per measured run after ${warmup} warm-up requests per server and route; tp2 body ${Buffer.byteLength(body)} B (one page view); GET /i with a ${PIXEL_PATH.length}-char querystring`,
+    `autocannon ${connections} connections, ${seconds} s per server and route in ${slices} alternating slices (req/s over all slices, p99 of the worst slice) after ${warmup} warm-up requests per server and route; tp2 body ${Buffer.byteLength(body)} B (one page view); GET /i with a ${PIXEL_PATH.length}-char querystring`,
   ];
   const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-collector-'));
   try {
@@ -248,20 +284,25 @@ export const bench: Bench = async ({ quick }) => {
       // the buffered records' PutRecords calls finish within the time limit: count their CPU too
       if (url === collectorUrl) await new Promise((res) => setTimeout(res, 700));
       const [s1, e1] = [cpuMicros(server), cpuMicros(emulator.child.pid)];
-      const n = r.ok + r.non2xx;
-      if (s0 !== undefined && s1 !== undefined && n > 0) r.cpuPerRequest = (s1 - s0) / n;
-      if (e0 !== undefined && e1 !== undefined && n > 0 && url === collectorUrl) r.emulatorCpuPerRequest = (e1 - e0) / n;
+      if (s0 !== undefined && s1 !== undefined) r.cpu = s1 - s0;
+      if (e0 !== undefined && e1 !== undefined) r.emulatorCpu = e1 - e0;
       return r;
     };
     // Warm both servers on both routes first: V8 needs a few seconds of traffic to optimise the collector's
     // request path and the SDK's PutRecords serialisation (cold, the first POSTs cost ~10x more CPU).
     for (const url of [collectorUrl, bareUrl]) for (const method of ['POST', 'GET'] as const) await run(url, method, { amount: warmup });
     const results: Record<string, Load> = {};
-    // Interleave so both targets see the same drift of the shared machine.
-    results.barePost = await run(bareUrl, 'POST', seconds);
-    results.collectorPost = await run(collectorUrl, 'POST', seconds);
-    results.bareGet = await run(bareUrl, 'GET', seconds);
-    results.collectorGet = await run(collectorUrl, 'GET', seconds);
+    for (const method of ['POST', 'GET'] as const) {
+      const bareSlices: Load[] = [];
+      const collectorSlices: Load[] = [];
+      for (let i = 0; i < slices; i++) {
+        bareSlices.push(await run(bareUrl, method, seconds / slices));
+        collectorSlices.push(await run(collectorUrl, method, seconds / slices));
+      }
+      const name = method === 'POST' ? 'Post' : 'Get';
+      results[`bare${name}`] = combine(bareSlices);
+      results[`collector${name}`] = combine(collectorSlices);
+    }
     const peakRss = rss.peak();
     rss.stop();
 
