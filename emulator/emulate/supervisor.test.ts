@@ -68,4 +68,23 @@ describe('Supervisor', () => {
       sup.start({ name: 'aws', args: ['emulator', '--port', '0'], healthUrl: `http://127.0.0.1:${port}/_furrow/health` }, 1_500),
     ).rejects.toThrow(/aws did not become healthy within 1500 ms \(see .*aws\.log\)/);
   });
+
+  it('waits for every health URL of a stage that has several (one app hosting several loaders)', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'furrow-sup-'));
+    sup = new Supervisor({ furrowBin, logDir });
+    const [port, silent] = [await freePort(), await freePort()];
+    const health = `http://127.0.0.1:${port}/_furrow/health`;
+    await sup.start({ name: 'answers', args: ['emulator', '--port', String(port)], healthUrl: health }, 30_000);
+    // Its first URL answers (the stage above), its second never does: not ready.
+    await expect(sup.start({ name: 'half', args: ['emulator', '--port', '0'], healthUrl: [health, `http://127.0.0.1:${silent}/health`] }, 2_000)).rejects.toThrow(
+      /half did not become healthy within 2000 ms/,
+    );
+    // Every URL answers: ready.
+    await sup.start({ name: 'both', args: ['emulator', '--port', '0'], healthUrl: [health, health] }, 30_000);
+    expect(sup.status().map((st) => [st.name, st.state])).toEqual([
+      ['answers', 'ready'],
+      ['half', 'failed'],
+      ['both', 'ready'],
+    ]);
+  });
 });
