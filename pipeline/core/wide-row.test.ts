@@ -14,6 +14,7 @@ import {
   validateIdentifier,
 } from './wide-row';
 import { IgluParseError, parseSchemaKey } from './schema-key';
+import { DEFAULT_FIELD_LIMITS } from './atomic-fields';
 
 describe('self-describing column naming (spec §3.6)', () => {
   it('matches the Analytics SDK examples', () => {
@@ -111,6 +112,20 @@ describe('atomic.events columns', () => {
     expect(ATOMIC_COLUMNS.filter((c) => c.notNull).map((c) => c.name)).toEqual(['collector_tstamp', 'event_id', 'v_collector', 'v_etl']);
   });
 
+  it('every column holds every value enrich lets through (one that did not would fail the load of its whole window)', () => {
+    for (const c of ATOMIC_COLUMNS) {
+      const n = /^(?:VARCHAR|CHAR)\((\d+)\)$/.exec(c.snowflake)?.[1];
+      const limit = (DEFAULT_FIELD_LIMITS as Record<string, number | undefined>)[c.name];
+      if (n !== undefined) {
+        expect(limit, `${c.name}: enrich has no length limit for a ${c.snowflake} column`).toBeDefined();
+        expect(Number(n), `${c.name}: ${c.snowflake} is narrower than enrich's limit ${limit}`).toBeGreaterThanOrEqual(limit!);
+        expect(c.postgres).toBe(`varchar(${n})`);
+      }
+      // Enrich's integers are Int32 (Java toInt): Postgres needs integer, not smallint.
+      if (c.kind === 'integer') expect(['integer', 'bigint']).toContain(c.postgres);
+    }
+  });
+
   it('maps Snowflake types to Postgres ones without blank-padding CHAR', () => {
     const byName = Object.fromEntries(ATOMIC_COLUMNS.map((c) => [c.name, c]));
     expect(byName.event_id).toMatchObject({ snowflake: 'CHAR(36)', postgres: 'varchar(36)', kind: 'string' });
@@ -118,7 +133,7 @@ describe('atomic.events columns', () => {
     expect(byName.tr_total).toMatchObject({ snowflake: 'NUMBER(18,2)', postgres: 'numeric(18,2)', kind: 'decimal' });
     expect(byName.collector_tstamp).toMatchObject({ snowflake: 'TIMESTAMP', postgres: 'timestamp', kind: 'timestamp' });
     expect(byName.br_cookies!.kind).toBe('boolean');
-    expect(byName.domain_sessionidx).toMatchObject({ snowflake: 'SMALLINT', postgres: 'smallint', kind: 'integer' });
+    expect(byName.domain_sessionidx).toMatchObject({ snowflake: 'SMALLINT', postgres: 'integer', kind: 'integer' });
     expect(byName.geo_latitude!.kind).toBe('double');
   });
 });

@@ -142,7 +142,10 @@ function col(name: string, snowflake: string, notNull = false): AtomicColumn {
           : snowflake.startsWith('NUMBER')
             ? 'decimal'
             : 'boolean';
+  // Snowflake's SMALLINT is NUMBER(38,0) and enrich accepts any Int32 (vid=40000): Postgres' smallint
+  // would refuse it and, with it, the load of the whole window.
   const postgres = snowflake
+    .replace(/^SMALLINT$/, 'INTEGER')
     .replace(/^CHAR\(/, 'VARCHAR(')
     .replace(/^NUMBER\(/, 'NUMERIC(')
     .toLowerCase();
@@ -188,9 +191,11 @@ export const ATOMIC_COLUMNS: readonly AtomicColumn[] = Object.freeze([
   col('ip_organization', V(128)),
   col('ip_domain', V(128)),
   col('ip_netspeed', V(100)),
-  col('page_url', V(4096)),
+  // 10000, not the RDB loader's 4096: enrich lets URLs through up to 10000 characters (as Snowplow Enrich
+  // does), and one longer value made the warehouse refuse the whole window (value too long).
+  col('page_url', V(10000)),
   col('page_title', V(2000)),
-  col('page_referrer', V(4096)),
+  col('page_referrer', V(10000)),
   col('page_urlscheme', V(16)),
   col('page_urlhost', V(255)),
   col('page_urlport', INT),
@@ -273,7 +278,7 @@ export const ATOMIC_COLUMNS: readonly AtomicColumn[] = Object.freeze([
   col('ti_price_base', DEC),
   col('base_currency', C(3)),
   col('geo_timezone', V(64)),
-  col('mkt_clickid', V(128)),
+  col('mkt_clickid', V(1000)), // enrich's limit (the RDB loader's DDL says 128)
   col('mkt_network', V(64)),
   col('etl_tags', V(500)),
   col('dvce_sent_tstamp', TS),
