@@ -179,7 +179,7 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
     const c = ['--config', configFile];
     const ready: Promise<void>[] = [];
     const startStage = (spec: StageSpec) => {
-      const p = supervisor.start(spec, 60_000);
+      const p = supervisor.start(spec, 60_000).then(() => say(`  ${spec.name} ready (pid ${supervisor.pids()[spec.name]}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`));
       p.catch(() => undefined); // awaited below; a failure must not be unhandled meanwhile
       ready.push(p);
     };
@@ -200,25 +200,21 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
     const feedP = feed.start().then(() => void cleanups.push(() => feed.stop()));
     feedP.catch(() => undefined);
 
-    const pgP = startPostgres({ port: ports.postgres, dataDir: dataDir && join(dataDir, 'postgres'), databaseUrl: externalPostgres }).then((pg) => {
-      cleanups.push(() => pg.stop());
-      say(`  Postgres ${pg.url}${pg.embedded ? ' (embedded)' : ''}`);
-      startStage({ name: 'iglu-server', args: ['iglu-server', ...c, '--auto-setup'], healthUrl: health(ports.iglu) });
-      if (warehouseKind === 'postgres') startStage({ name: 'loader', args: ['loader', ...c], healthUrl: health(ports.loader) });
-      return pg;
-    });
-    pgP.catch(() => undefined);
+    // The two databases run their WASM on this thread, so one after the other. The Snowflake emulator first:
+    // the loader behind it takes longer to start (snowflake-sdk) than the Iglu Server behind Postgres.
     let snowflakeEmu: RunningSnowflakeEmulator | null = null;
     if (warehouseKind === 'snowflake') {
-      // After Postgres: both run WASM on this thread, so one at a time gets the Iglu Server going sooner.
-      await pgP.catch(() => undefined);
       snowflakeEmu = await startSnowflakeEmulator({ port: ports.snowflake, s3: { endpoint: aws.endpoint }, dataDir: dataDir && join(dataDir, 'snowflake') });
       const sf = snowflakeEmu;
       cleanups.push(() => sf.stop());
       say(`  Snowflake emulator ${sf.url}`);
       startStage({ name: 'loader', args: ['loader', ...c], healthUrl: health(ports.loader) });
     }
-    const postgres = await pgP;
+    const postgres = await startPostgres({ port: ports.postgres, dataDir: dataDir && join(dataDir, 'postgres'), databaseUrl: externalPostgres });
+    cleanups.push(() => postgres.stop());
+    say(`  Postgres ${postgres.url}${postgres.embedded ? ' (embedded)' : ''}`);
+    startStage({ name: 'iglu-server', args: ['iglu-server', ...c, '--auto-setup'], healthUrl: health(ports.iglu) });
+    if (warehouseKind === 'postgres') startStage({ name: 'loader', args: ['loader', ...c], healthUrl: health(ports.loader) });
     await feedP;
     const warehouse = warehouseKind === 'snowflake' ? snowflakeWarehouse(snowflakeEmu!.url) : postgresWarehouse(postgres.url);
     cleanups.push(() => warehouse.close());
