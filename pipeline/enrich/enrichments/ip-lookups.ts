@@ -136,7 +136,9 @@ function openReader(source: string, db: string, path: string): Reader<any> {
     throw new EnrichmentConfigError(source, `parameters.${db}`, `cannot read ${path}: ${(err as Error).message}`);
   }
   try {
-    return new Reader(buf);
+    // Decoded records cached by their offset: many addresses share one record (a city), so a miss in the
+    // per-address cache below mostly costs only the tree walk.
+    return new Reader(buf, { cache: new Lru<unknown, string | number>(50_000) });
   } catch (err) {
     throw new EnrichmentConfigError(source, `parameters.${db}`, `${path} is not a MaxMind DB: ${(err as Error).message}`);
   }
@@ -155,6 +157,7 @@ export function ipLookups(c: EnrichmentConfig, opts: { readers?: Partial<Record<
     if (reader.metadata.ipVersion === 4 && existsSync(v6)) readers6[db] = openReader(c.source, db, v6);
   }
   const cache = new Lru<IpLookupResult>(10_000);
+  const geoByRecord = new WeakMap<object, Array<[number, string | null]>>();
 
   function get<T>(db: Db, ip: string): T | null {
     const r = (isIP(ip) === 6 && readers6[db]) || readers[db];
@@ -169,7 +172,15 @@ export function ipLookups(c: EnrichmentConfig, opts: { readers?: Partial<Record<
   function lookup(ip: string): IpLookupResult {
     const out: IpLookupResult = { values: [] };
     const city = get<CityRecord | FlatCityRecord>('geo', ip);
-    if (city) out.values.push(...geoValues(city));
+    if (city) {
+      // The reader's record cache hands out one object per record: its columns are computed once.
+      let values = geoByRecord.get(city);
+      if (!values) {
+        values = geoValues(city);
+        geoByRecord.set(city, values);
+      }
+      out.values.push(...values);
+    }
     const isp = get<{ isp?: string; organization?: string }>('isp', ip);
     if (isp) out.values.push([FIELD_INDEX.ip_isp, clean(isp.isp)], [FIELD_INDEX.ip_organization, clean(isp.organization)]);
     const domain = get<{ domain?: string }>('domain', ip);
