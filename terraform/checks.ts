@@ -25,6 +25,8 @@ export interface TfModule {
   terraform: Json[];
   /** Labels of `dynamic "x"` blocks: `x.key` / `x.value` are iterator references. */
   iterators: Set<string>;
+  /** `moved` blocks: addresses as written (`aws_x.y`, `module.m.aws_x.y[0]`). */
+  moved: Array<{ from: string; to: string }>;
 }
 
 const first = (v: unknown): Json => (Array.isArray(v) ? (v[0] as Json) : (v as Json));
@@ -52,6 +54,7 @@ export async function parseModule(dir: string, sources: Record<string, string>):
     outputs: new Map(),
     terraform: [],
     iterators: new Set(),
+    moved: [],
   };
   for (const [file, text] of Object.entries(sources)) {
     const json = (await parse(file, text)) as Json;
@@ -64,6 +67,8 @@ export async function parseModule(dir: string, sources: Record<string, string>):
     for (const [name, block] of Object.entries((json.module ?? {}) as Json)) mod.modules.set(name, first(block));
     for (const [name, block] of Object.entries((json.output ?? {}) as Json)) mod.outputs.set(name, first(block));
     for (const t of (json.terraform ?? []) as Json[]) mod.terraform.push(t);
+    const address = (v: unknown) => String(v).replace(/^\$\{(.*)\}$/, '$1');
+    for (const m of (json.moved ?? []) as Json[]) mod.moved.push({ from: address(m.from), to: address(m.to) });
     collectIterators(json, mod.iterators);
   }
   return mod;
@@ -213,6 +218,83 @@ export function moduleLoader(baseDir: string, cache = new Map<string, Promise<Tf
   };
 }
 
+/**
+ * `moved` blocks keep an existing deployment's objects when code moves into a module: each `from` is no longer
+ * declared here, and each `to` names a resource (or module call) that the called module really declares.
+ */
+export async function checkMoved(mod: TfModule, loadTarget: (fromDir: string, source: string) => Promise<TfModule>): Promise<string[]> {
+  const problems: string[] = [];
+  const declared = (m: TfModule, addr: string) => {
+    const [a, b] = addr.replace(/\[[^\]]*\]/g, '').split('.');
+    return a === 'module' ? m.modules.has(b!) : m.resources.has(`${a}.${b}`);
+  };
+  for (const { from, to } of mod.moved) {
+    const where = `${mod.dir}: moved ${from} → ${to}`;
+    if (declared(mod, from)) problems.push(`${where}: ${from} is still declared`);
+    let target = mod;
+    let rest = to.split('.');
+    while (rest[0] === 'module' && rest.length > 2) {
+      const call = target.modules.get(rest[1]!.replace(/\[[^\]]*\]$/, ''));
+      if (!call || !isLocalSource(call.source)) {
+        problems.push(`${where}: no local module call ${rest[1]} in ${target.dir}`);
+        target = undefined as unknown as TfModule;
+        break;
+      }
+      target = await loadTarget(target.dir, call.source);
+      rest = rest.slice(2);
+    }
+    if (target && !declared(target, rest.join('.'))) problems.push(`${where}: ${target.dir} declares no ${rest.join('.')}`);
+  }
+  return problems;
+}
+
+// ------------------------------------------------------------------------------------- module call trees
+
+/** A module as one caller uses it: `inputs` are its call's arguments, written in the outermost caller's terms. */
+export interface CalledModule {
+  /** Call names from the root, e.g. ['security_group'] for module.security_group. */
+  path: string[];
+  mod: TfModule;
+  inputs: Record<string, unknown>;
+}
+
+/**
+ * A value of `mod` in its caller's terms: a whole `${var.x}` becomes the caller's input (any type) or the
+ * default, a whole `${local.x}` its value; inside text, `expand` does the same for strings.
+ */
+export function resolveValue(value: unknown, mod: TfModule, vars: Record<string, unknown>): unknown {
+  if (typeof value === 'string') {
+    const whole = /^\$\{(var|local)\.([A-Za-z0-9_-]+)\}$/.exec(value);
+    if (whole) {
+      const [, kind, name] = whole as unknown as [string, string, string];
+      if (kind === 'local') return mod.locals.has(name) ? resolveValue(mod.locals.get(name), mod, vars) : value;
+      const v = name in vars ? vars[name] : mod.variables.get(name)?.default;
+      return v === undefined ? value : v;
+    }
+    return expand(value, mod, vars);
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveValue(v, mod, vars));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, resolveValue(v, mod, vars)]));
+  return value;
+}
+
+/** The module and every local module it calls, recursively, each with its inputs resolved through its callers. */
+export async function moduleTree(
+  mod: TfModule,
+  inputs: Record<string, unknown>,
+  loadTarget: (fromDir: string, source: string) => Promise<TfModule>,
+  path: string[] = [],
+): Promise<CalledModule[]> {
+  const out: CalledModule[] = [{ path, mod, inputs }];
+  for (const [name, call] of mod.modules) {
+    if (!isLocalSource(call.source)) continue;
+    const child = await loadTarget(mod.dir, call.source);
+    const childInputs = Object.fromEntries(Object.entries(call).filter(([k]) => !META_ARGUMENTS.has(k)).map(([k, v]) => [k, resolveValue(v, mod, inputs)]));
+    out.push(...(await moduleTree(child, childInputs, loadTarget, [...path, name])));
+  }
+  return out;
+}
+
 // -------------------------------------------------------------------------------------------------- IAM
 
 export interface Statement {
@@ -227,8 +309,14 @@ export interface Statement {
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [v as string]);
 
-/** The statements of every `aws_iam_policy_document` in a module (dynamic statements are refused: they cannot be checked). */
-export function policyStatements(mod: TfModule): { statements: Statement[]; problems: string[] } {
+const POLICY_DOCUMENT_JSON = /^\$\{data\.aws_iam_policy_document\.[a-z0-9_]+(\[0\])?\.json\}$/;
+
+/**
+ * The statements of every `aws_iam_policy_document` in a module (dynamic statements are refused: they cannot be
+ * checked). A policy taken from a variable (a shared module such as app-iam-role) is checked with its caller's
+ * `inputs`: it must be a policy document of the caller, whose statements the caller's own check reads.
+ */
+export function policyStatements(mod: TfModule, inputs?: Record<string, unknown>): { statements: Statement[]; problems: string[] } {
   const statements: Statement[] = [];
   const problems: string[] = [];
   for (const [key, doc] of mod.data) {
@@ -248,9 +336,14 @@ export function policyStatements(mod: TfModule): { statements: Statement[]; prob
       });
   }
   // Inline JSON policies would escape the checks above.
-  for (const [key, r] of mod.resources)
-    if (/^aws_iam_(role_)?policy\./.test(key) && typeof r.policy === 'string' && !/^\$\{data\.aws_iam_policy_document\.[a-z0-9_]+(\[0\])?\.json\}$/.test(r.policy))
-      problems.push(`${mod.dir}: ${key} does not take its policy from an aws_iam_policy_document`);
+  for (const [key, r] of mod.resources) {
+    if (!/^aws_iam_(role_)?policy\./.test(key) || typeof r.policy !== 'string' || POLICY_DOCUMENT_JSON.test(r.policy)) continue;
+    const fromVar = /^\$\{var\.([A-Za-z0-9_]+)\}$/.exec(r.policy);
+    if (!fromVar) problems.push(`${mod.dir}: ${key} does not take its policy from an aws_iam_policy_document`);
+    else if (!inputs) problems.push(`${mod.dir}: ${key} takes its policy from var.${fromVar[1]}: check this module through its callers`);
+    else if (typeof inputs[fromVar[1]!] !== 'string' || !POLICY_DOCUMENT_JSON.test(inputs[fromVar[1]!] as string))
+      problems.push(`${mod.dir}: ${key} takes its policy from var.${fromVar[1]}, which its caller sets to ${JSON.stringify(inputs[fromVar[1]!])}, not an aws_iam_policy_document`);
+  }
   return { statements, problems };
 }
 
@@ -258,8 +351,8 @@ export function policyStatements(mod: TfModule): { statements: Statement[]; prob
 export const RESOURCE_STAR_ACTIONS = new Set(['ec2:DescribeInstances', 'ec2:DescribeTags', 'cloudwatch:PutMetricData', 'sqs:ListQueues', 'kinesis:ListStreams']);
 
 /** No Allow on "*" (except actions that only exist at "*") and no wildcard actions. */
-export function checkNoWildcards(mod: TfModule): string[] {
-  const { statements, problems } = policyStatements(mod);
+export function checkNoWildcards(mod: TfModule, inputs?: Record<string, unknown>): string[] {
+  const { statements, problems } = policyStatements(mod, inputs);
   for (const s of statements) {
     if (s.effect !== 'Allow') continue;
     const label = `${mod.dir}: ${s.doc}${s.sid ? `/${s.sid}` : ''}`;
@@ -275,28 +368,34 @@ export function checkNoWildcards(mod: TfModule): string[] {
  * `arn:…:stream/${module.raw_stream.name}`. A whole-string literal input (`"raw"`) is inlined as text.
  */
 export function expand(expr: string, mod: TfModule, vars: Record<string, unknown>): string {
+  // Locals first (they may name other locals and variables), then variables once: a caller's input is in the
+  // caller's terms and must not be expanded again in this module's.
   let out = expr;
   for (let i = 0; i < 10; i++) {
-    const next = out.replace(/\$\{(var|local)\.([A-Za-z0-9_-]+)\}/g, (m, kind: string, name: string) => {
-      const value = kind === 'var' ? (name in vars ? vars[name] : mod.variables.get(name)?.default) : mod.locals.get(name);
-      if (typeof value !== 'string') return m;
-      // A value that is exactly one interpolation stays one; text is inlined.
-      return value;
+    const next = out.replace(/\$\{local\.([A-Za-z0-9_-]+)\}/g, (m, name: string) => {
+      const value = mod.locals.get(name);
+      return typeof value === 'string' ? value : m;
     });
-    if (next === out) return out;
+    if (next === out) break;
     out = next;
   }
-  return out;
+  // A value that is exactly one interpolation stays one; text is inlined.
+  return out.replace(/\$\{var\.([A-Za-z0-9_-]+)\}/g, (m, name: string) => {
+    const value = name in vars ? vars[name] : mod.variables.get(name)?.default;
+    return typeof value === 'string' ? value : m;
+  });
 }
 
 export interface Grant {
   action: string;
   resource: string;
+  /** Call path of the module that grants it, when not the app module itself (e.g. `module.service`). */
+  via?: string;
 }
 
 /** The (action, resource) pairs a module's permission policies grant (trust policies, with principals, excluded). */
 export function grants(mod: TfModule, vars: Record<string, unknown>, docs?: string[]): { grants: Grant[]; problems: string[] } {
-  const { statements, problems } = policyStatements(mod);
+  const { statements, problems } = policyStatements(mod, vars);
   const out: Grant[] = [];
   for (const s of statements) {
     if (s.principals.length || s.effect !== 'Allow') continue;
@@ -306,9 +405,26 @@ export function grants(mod: TfModule, vars: Record<string, unknown>, docs?: stri
   return { grants: out, problems };
 }
 
+/**
+ * What a module call grants, its own policies plus those of every module it calls (the shared IAM role, the
+ * service's instance policies), each resource read in the outermost caller's terms. `docs` limits the
+ * outermost module's documents (a second role's policy, say); submodules count in full.
+ */
+export function treeGrants(tree: CalledModule[], docs?: string[]): { grants: Grant[]; problems: string[] } {
+  const out: Grant[] = [];
+  const problems: string[] = [];
+  for (const { path, mod, inputs } of tree) {
+    const got = grants(mod, inputs, path.length ? undefined : docs);
+    problems.push(...got.problems);
+    const via = path.length ? path.map((p) => `module.${p}`).join('.') : undefined;
+    out.push(...got.grants.map((g) => (via ? { ...g, via } : g)));
+  }
+  return { grants: out, problems };
+}
+
 /** Compare granted pairs with the expected ones; both directions are problems. */
 export function compareGrants(label: string, actual: Grant[], expected: Grant[]): string[] {
-  const key = (g: Grant) => `${g.action} on ${g.resource}`;
+  const key = (g: Grant) => `${g.action} on ${g.resource}${g.via ? ` (via ${g.via})` : ''}`;
   const a = new Set(actual.map(key));
   const e = new Set(expected.map(key));
   return [

@@ -29,6 +29,7 @@ import { s3LoaderConfig } from '../pipeline/s3-loader/config';
 import {
   checkIngress,
   checkModuleCalls,
+  checkMoved,
   checkNoWildcards,
   checkReferences,
   checkVariables,
@@ -37,8 +38,12 @@ import {
   ingressRules,
   moduleDirs,
   moduleLoader,
+  moduleTree,
   parseModule,
   policyStatements,
+  resolveValue,
+  treeGrants,
+  type CalledModule,
   type Grant,
   type TfModule,
 } from './checks';
@@ -60,22 +65,32 @@ const REQUIRED_MODULES = [
   'snowflake-loader-ec2',
   'dynamodb-autoscaling',
 ];
+/** Shared by the app modules: instances, security group, IAM role, KCL lease table. */
+const SHARED_MODULES = ['service-ec2', 'app-security-group', 'app-iam-role', 'kcl-lease-table'];
+const APP_MODULES = ['collector-ec2', 'enrich-ec2', 'iglu-server-ec2', 's3-loader-ec2', 'transformer-ec2', 'snowflake-loader-ec2'];
+const CONSUMER_MODULES = ['enrich-ec2', 's3-loader-ec2', 'transformer-ec2'];
 
 const cache = new Map<string, Promise<TfModule>>();
 const load = (dir: string) => moduleLoader(dir, cache);
+const loadFrom = (fromDir: string, source: string) => load(fromDir)(source);
 const all = new Map<string, TfModule>();
 let quickstart: TfModule;
+/** The quick start and every module it calls, recursively, each with its inputs in the quick start's terms. */
+let deployed: CalledModule[];
+/** An app module as the quick start calls it (`call`), with the modules it calls. */
+const appTree = (call: string, dir: string) => moduleTree(all.get(`modules/${dir}`)!, quickstart.modules.get(call)!, loadFrom);
 
 beforeAll(async () => {
   for (const dir of moduleDirs(ROOT)) all.set(relative(ROOT, dir), await load(ROOT)(dir));
   quickstart = all.get('examples/quickstart')!;
+  deployed = await moduleTree(quickstart, {}, loadFrom);
 });
 
 const fixture = (sources: Record<string, string>, name = 'fixture') => parseModule(name, sources);
 
 describe('module layout', () => {
   it('has every module of the quick start inventory, each in the snowplow-devops file layout with a pinned aws provider', async () => {
-    for (const m of [...REQUIRED_MODULES, 'service-ec2']) {
+    for (const m of [...REQUIRED_MODULES, ...SHARED_MODULES]) {
       for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf']) expect(existsSync(join(MODULES, m, f)), `${m}/${f}`).toBe(true);
       const mod = all.get(`modules/${m}`)!;
       const aws = mod.terraform.flatMap((t) => (t.required_providers ?? []) as Array<Record<string, { source: string; version: string }>>).find((p) => p.aws)?.aws;
@@ -89,7 +104,7 @@ describe('module layout', () => {
   it('gives every variable a type and a description, every output a description', () => {
     const problems = [...all.values()].flatMap(checkVariables);
     expect(problems).toEqual([]);
-    expect(all.size).toBeGreaterThanOrEqual(14);
+    expect(all.size).toBeGreaterThanOrEqual(17);
   });
 
   it('the variable checker catches a missing type or description', async () => {
@@ -110,7 +125,21 @@ describe('module layout', () => {
       7,
     ]);
     expect([dflt('kinesis-stream', 'shard_count'), dflt('kinesis-stream', 'retention_period'), dflt('kinesis-stream', 'kms_key_id')]).toEqual([1, 24, 'alias/aws/kinesis']);
-    expect([dflt('service-ec2', 'scale_up_cpu_threshold_percentage'), dflt('service-ec2', 'scale_up_eval_minutes'), dflt('service-ec2', 'scale_down_cpu_threshold_percentage'), dflt('service-ec2', 'scale_down_eval_minutes')]).toEqual([60, 5, 20, 60]);
+    // service-ec2's CPU scaling defaults (merged under the `autoscaling` input), the same for every app.
+    const scaling = Object.fromEntries([...String(all.get('modules/service-ec2')!.locals.get('autoscaling')).matchAll(/(scale_\w+)\s*=\s*(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+    expect(scaling).toEqual({
+      scale_up_cooldown_sec: 180,
+      scale_up_cpu_threshold_percentage: 60,
+      scale_up_eval_minutes: 5,
+      scale_down_cooldown_sec: 600,
+      scale_down_cpu_threshold_percentage: 20,
+      scale_down_eval_minutes: 60,
+    });
+    expect(all.get('modules/service-ec2')!.variables.get('autoscaling')?.validation?.[0]?.condition).toContain('scale_down_eval_minutes');
+    for (const m of APP_MODULES.filter((m) => m !== 'snowflake-loader-ec2')) {
+      expect(dflt(m, 'autoscaling'), m).toEqual({});
+      expect(all.get(`modules/${m}`)!.modules.get('service')?.autoscaling, m).toBe('${var.autoscaling}');
+    }
     expect([dflt('dynamodb-autoscaling', 'write_target_value'), dflt('dynamodb-autoscaling', 'write_scale_in_cooldown'), dflt('dynamodb-autoscaling', 'write_scale_out_cooldown')]).toEqual([85, 300, 30]);
     expect(quickstart.variables.get('pipeline_kcl_write_max_capacity')?.default).toBe(50);
   });
@@ -177,8 +206,15 @@ describe('module calls', () => {
   it('wires every module of the inventory from the quick start, and every module stands alone (only its own inputs)', () => {
     const sources = new Set([...quickstart.modules.values()].map((m) => basename(m.source as string)));
     for (const m of REQUIRED_MODULES.filter((m) => m !== 'dynamodb-autoscaling')) expect(sources, m).toContain(m);
-    // dynamodb-autoscaling is used inside each consumer module, as in snowplow-devops.
-    for (const m of ['enrich-ec2', 's3-loader-ec2', 'transformer-ec2']) expect(all.get(`modules/${m}`)!.modules.get('lease_autoscaling')?.source).toBe('../dynamodb-autoscaling');
+    // dynamodb-autoscaling scales each consumer's lease table (kcl-lease-table), as in snowplow-devops.
+    for (const m of CONSUMER_MODULES) expect(all.get(`modules/${m}`)!.modules.get('lease_table')?.source, m).toBe('../kcl-lease-table');
+    expect(all.get('modules/kcl-lease-table')!.modules.get('autoscaling')).toMatchObject({ source: '../dynamodb-autoscaling', table_name: '${aws_dynamodb_table.this.name}' });
+    // Every app takes its security group and role from the shared modules, and runs on service-ec2 with both.
+    for (const m of APP_MODULES) {
+      const mod = all.get(`modules/${m}`)!;
+      expect([mod.modules.get('security_group')?.source, mod.modules.get('iam_role')?.source, mod.modules.get('service')?.source], m).toEqual(['../app-security-group', '../app-iam-role', '../service-ec2']);
+      expect([mod.modules.get('service')?.vpc_security_group_ids, mod.modules.get('service')?.iam_role_name], m).toEqual([['${module.security_group.id}'], '${module.iam_role.name}']);
+    }
     // A module references only its own variables, resources and sibling modules inside terraform/modules.
     for (const [dir, mod] of all)
       if (dir.startsWith('modules/')) for (const call of mod.modules.values()) expect(resolve(MODULES, basename(dir), call.source as string).startsWith(MODULES)).toBe(true);
@@ -211,6 +247,51 @@ describe('module calls', () => {
       'fixture: module "m" misses required input "needed" of ./target',
     ]);
   });
+
+  it('keeps the objects of an existing deployment: every moved block leaves an address no longer declared for one the called module declares', async () => {
+    const problems: string[] = [];
+    for (const mod of all.values()) problems.push(...(await checkMoved(mod, loadFrom)));
+    expect(problems).toEqual([]);
+    // Each app's role, security group (and lease table) moved into the shared modules, not re-created.
+    for (const m of APP_MODULES) {
+      const moved = Object.fromEntries(all.get(`modules/${m}`)!.moved.map((x) => [x.from, x.to]));
+      expect(moved, m).toMatchObject({
+        'aws_iam_role.app': 'module.iam_role.aws_iam_role.this',
+        'aws_iam_role_policy.app': 'module.iam_role.aws_iam_role_policy.this',
+        'aws_security_group.app': 'module.security_group.aws_security_group.this',
+        'aws_security_group_rule.ingress_ssh': 'module.security_group.aws_security_group_rule.ingress_ssh',
+      });
+      if (CONSUMER_MODULES.includes(m))
+        expect(moved, m).toMatchObject({ 'aws_dynamodb_table.lease': 'module.lease_table.aws_dynamodb_table.this', 'module.lease_autoscaling': 'module.lease_table.module.autoscaling' });
+    }
+  });
+
+  it('the moved checker catches a source still declared and a target the module does not declare', async () => {
+    const target = await fixture({ 'main.tf': 'resource "aws_sqs_queue" "this" {}\n' }, 'target');
+    const caller = await fixture({
+      'main.tf': `
+resource "aws_sqs_queue" "old" {}
+module "m" { source = "./target" }
+moved {
+  from = aws_sqs_queue.old
+  to   = module.m.aws_sqs_queue.this
+}
+moved {
+  from = aws_sqs_queue.gone
+  to   = module.m.aws_sqs_queue.that[0]
+}
+moved {
+  from = aws_sqs_queue.other
+  to   = module.n.aws_sqs_queue.this
+}
+`,
+    });
+    expect(await checkMoved(caller, async () => target)).toEqual([
+      'fixture: moved aws_sqs_queue.old → module.m.aws_sqs_queue.this: aws_sqs_queue.old is still declared',
+      'fixture: moved aws_sqs_queue.gone → module.m.aws_sqs_queue.that[0]: target declares no aws_sqs_queue.that[0]',
+      'fixture: moved aws_sqs_queue.other → module.n.aws_sqs_queue.this: no local module call n in fixture',
+    ]);
+  });
 });
 
 // ------------------------------------------------------------------------------------------------- IAM
@@ -221,7 +302,7 @@ const A = '${data.aws_caller_identity.current.account_id}';
 const stream = (m: string) => `arn:${P}:kinesis:${R}:${A}:stream/\${module.${m}.name}`;
 const bucket = `arn:${P}:s3:::\${module.pipeline_bucket.bucket_name}`;
 const queue = (out: string) => `arn:${P}:sqs:${R}:${A}:\${module.loader_queue.${out}}`;
-const LEASE = '${aws_dynamodb_table.lease.arn}';
+const LEASE = '${module.lease_table.arn}';
 const pairs = (actions: string[], resources: string[]): Grant[] => actions.flatMap((action) => resources.map((resource) => ({ action, resource })));
 const READ_STREAM = ['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'];
 const WRITE_STREAM = ['kinesis:PutRecord', 'kinesis:PutRecords'];
@@ -229,7 +310,13 @@ const LEASE_TABLE = ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb
 const SECRET = ['secretsmanager:GetSecretValue'];
 const PUT_OBJECT = ['s3:PutObject', 's3:AbortMultipartUpload'];
 
-/** Exactly what each app's role may do, in terms of the quick start's own resources. */
+/** What service-ec2 adds to every app's role: the pinned release object, and marking its own group's instances unhealthy. */
+const SERVICE_GRANTS: Grant[] = [
+  { action: 's3:GetObject', resource: `arn:${P}:s3:::\${trimprefix(var.furrow_artifact_s3_uri, "s3://")}`, via: 'module.service' },
+  { action: 'autoscaling:SetInstanceHealth', resource: '${aws_autoscaling_group.this.arn}', via: 'module.service' },
+];
+
+/** Exactly what each app's role may do, in terms of the quick start's own resources (plus SERVICE_GRANTS). */
 const EXPECTED: Record<string, { module: string; docs?: string[]; grants: Grant[] }> = {
   collector: { module: 'collector-ec2', grants: pairs(WRITE_STREAM, [stream('raw_stream'), stream('bad_1_stream')]) },
   enrich: {
@@ -280,14 +367,60 @@ const EXPECTED: Record<string, { module: string; docs?: string[]; grants: Grant[
 };
 
 describe('IAM least privilege', () => {
-  it('grants each app exactly its own streams, bucket prefix, queue, lease table and secrets, as wired by the quick start', () => {
+  it('grants each app exactly its own streams, bucket prefix, queue, lease table and secrets, as wired by the quick start (its submodules\' policies included)', async () => {
     const problems: string[] = [];
     for (const [call, want] of Object.entries(EXPECTED)) {
-      const inputs = quickstart.modules.get(call)!;
-      const got = grants(all.get(`modules/${want.module}`)!, inputs, want.docs);
-      problems.push(...got.problems, ...compareGrants(call, got.grants, want.grants));
+      const got = treeGrants(await appTree(call, want.module), want.docs);
+      problems.push(...got.problems, ...compareGrants(call, got.grants, [...want.grants, ...SERVICE_GRANTS]));
     }
     expect(problems).toEqual([]);
+  });
+
+  it('the grant checker follows module calls: a grant in a called module counts for its caller, in the caller\'s terms', async () => {
+    const shared = await fixture(
+      {
+        'main.tf': `
+variable "stream" {
+  type        = string
+  description = "stream to write"
+}
+data "aws_iam_policy_document" "extra" {
+  statement {
+    actions   = ["kinesis:PutRecord"]
+    resources = ["arn:aws:kinesis:r:1:stream/\${var.stream}"]
+  }
+}
+resource "aws_iam_role_policy" "this" {
+  role   = "r"
+  policy = var.policy_json
+}
+variable "policy_json" {
+  type        = string
+  description = "the caller's policy"
+}
+`,
+      },
+      'shared',
+    );
+    const app = await fixture({
+      'main.tf': `
+variable "other_stream" {
+  type        = string
+  description = "a stream that is not the app's"
+}
+module "role" {
+  source      = "./shared"
+  stream      = var.other_stream
+  policy_json = jsonencode({ Statement = [] })
+}
+`,
+    });
+    const tree = await moduleTree(app, { other_stream: '${module.enriched_stream.name}' }, async () => shared);
+    const got = treeGrants(tree);
+    expect(got.problems).toEqual(['shared: aws_iam_role_policy.this takes its policy from var.policy_json, which its caller sets to "${jsonencode({ Statement = [] })}", not an aws_iam_policy_document']);
+    expect(compareGrants('app', got.grants, [])).toEqual(['app: grants kinesis:PutRecord on arn:aws:kinesis:r:1:stream/${module.enriched_stream.name} (via module.role), which is not its own resource']);
+    // On its own, a module whose policy is a variable cannot be checked: it says so rather than passing.
+    expect(policyStatements(shared).problems).toEqual(['shared: aws_iam_role_policy.this takes its policy from var.policy_json: check this module through its callers']);
   });
 
   it('gives Snowflake (through the stage role) read-only access to transformed/, and trusts only the integration user with its external id', () => {
@@ -316,15 +449,18 @@ describe('IAM least privilege', () => {
     expect(service.variables.get('furrow_artifact_s3_uri')?.validation?.[0]?.condition).toContain('regex(');
   });
 
-  it('app roles are assumable by EC2 only', () => {
-    for (const m of ['collector-ec2', 'enrich-ec2', 'iglu-server-ec2', 's3-loader-ec2', 'transformer-ec2', 'snowflake-loader-ec2']) {
-      const trust = policyStatements(all.get(`modules/${m}`)!).statements.filter((s) => s.doc === 'assume_role');
-      expect(trust.map((s) => [s.actions, s.principals]), m).toEqual([[['sts:AssumeRole'], [{ type: 'Service', identifiers: ['ec2.amazonaws.com'] }]]]);
+  it('app roles are assumable by EC2 only, and carry their app\'s own policy document', async () => {
+    for (const [call, { module: m }] of Object.entries(EXPECTED)) {
+      const trust = (await appTree(call, m)).flatMap((n) => policyStatements(n.mod, n.inputs).statements.filter((s) => s.principals.length && n.path.join('.') === 'iam_role'));
+      expect(trust.map((s) => [s.doc, s.actions, s.principals]), m).toEqual([['assume_role', ['sts:AssumeRole'], [{ type: 'Service', identifiers: ['ec2.amazonaws.com'] }]]]);
+      expect(all.get(`modules/${m}`)!.modules.get('iam_role')?.policy_json, m).toBe('${data.aws_iam_policy_document.app.json}');
     }
   });
 
-  it('has no wildcard actions and no "*" resources anywhere', () => {
-    expect([...all.values()].flatMap(checkNoWildcards)).toEqual([]);
+  it('has no wildcard actions and no "*" resources anywhere (every module checked as the quick start calls it)', () => {
+    const checked = new Set(deployed.map((n) => n.mod.dir));
+    for (const dir of all.keys()) expect(checked, dir).toContain(join(ROOT, dir));
+    expect([...new Set(deployed.flatMap((n) => checkNoWildcards(n.mod, n.inputs)))]).toEqual([]);
   });
 
   it('the IAM checkers catch a "*" resource, a wildcard action, a foreign stream and an inline JSON policy', async () => {
@@ -365,35 +501,30 @@ resource "aws_iam_role_policy" "inline" {
 // --------------------------------------------------------------------------------------- security groups
 
 describe('security groups', () => {
-  /** Resolve a module variable through the quick start's inputs (and the quick start's variable defaults), else the module default. */
-  const resolverFor = (dir: string) => {
-    const mod = all.get(dir)!;
-    const calls = [...quickstart.modules.values()].filter((c) => resolve(QUICKSTART, c.source as string) === join(ROOT, dir));
-    return (name: string): unknown[] => {
-      const values: unknown[] = [];
-      for (const c of calls) {
-        const v = c[name];
-        const m = typeof v === 'string' ? /^\$\{var\.([A-Za-z0-9_]+)\}$/.exec(v) : null;
-        values.push(m ? quickstart.variables.get(m[1]!)?.default : v === undefined ? mod.variables.get(name)?.default : v);
-      }
-      if (!calls.length) values.push(mod.variables.get(name)?.default);
-      return values.flat();
-    };
-  };
+  /** A module's variable as the quick start sets it, through every caller in between. */
+  const resolverFor = (n: CalledModule) => (name: string) => resolveValue(`\${var.${name}}`, n.mod, n.inputs);
 
   it('open only the load balancers to the internet, on 80/443; instances take traffic from their load balancer only', () => {
     const problems: string[] = [];
     let rules = 0;
-    for (const dir of all.keys()) {
-      const r = ingressRules(all.get(dir)!, (n) => resolverFor(dir)(n));
+    const checked = new Set(deployed.map((n) => n.mod.dir));
+    for (const dir of all.keys()) expect(checked, dir).toContain(join(ROOT, dir));
+    for (const n of deployed) {
+      const r = ingressRules(n.mod, resolverFor(n));
       rules += r.rules.length;
       problems.push(...r.problems, ...checkIngress(r.rules, (where) => where.startsWith(join(MODULES, 'alb'))));
     }
     expect(problems).toEqual([]);
     expect(rules).toBeGreaterThanOrEqual(8);
-    // The app instances' only non-SSH ingress is from the load balancer's security group.
-    for (const m of ['collector-ec2', 'iglu-server-ec2'])
-      expect(all.get(`modules/${m}`)!.resources.get('aws_security_group_rule.ingress_from_lb')?.source_security_group_id).toBe('${var.lb_security_group_id}');
+    // The app instances' only non-SSH ingress is from their load balancer's security group (collector, Iglu Server), or none.
+    const lbRule = all.get('modules/app-security-group')!.resources.get('aws_security_group_rule.ingress_from_lb')!;
+    expect([lbRule.source_security_group_id, lbRule.from_port, lbRule.count]).toEqual(['${var.load_balancer.security_group_id}', '${var.load_balancer.port}', '${var.load_balancer != null ? 1 : 0}']);
+    const sg = (app: string) => deployed.find((n) => n.path.join('.') === `${app}.security_group`)!.inputs.load_balancer;
+    expect([sg('collector'), sg('iglu_server')]).toEqual([
+      { security_group_id: '${module.collector_lb.security_group_id}', port: 8080 },
+      { security_group_id: '${module.iglu_lb.security_group_id}', port: all.get('modules/iglu-server-ec2')!.variables.get('ingress_port')!.default },
+    ]);
+    for (const app of ['enrich', 's3_loader_raw', 's3_loader_enriched', 's3_loader_bad', 'transformer', 'snowflake_loader']) expect(sg(app), app).toBeUndefined();
     expect(all.get('modules/rds-postgres')!.resources.get('aws_security_group_rule.ingress_postgres')?.source_security_group_id).toBe('${var.ingress_security_group_ids[count.index]}');
   });
 

@@ -2,31 +2,16 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
-# --- IAM: the role of the instances and its least-privilege policy
+# --- IAM: the role of the instances (EC2 trust) with this app's least-privilege policy
 
-data "aws_iam_policy_document" "assume_role" {
-  statement {
-    actions = ["sts:AssumeRole"]
+module "iam_role" {
+  source = "../app-iam-role"
 
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "app" {
-  name                 = var.name
-  description          = "Furrow enrich: reads raw, writes enriched and bad-1"
-  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
-  permissions_boundary = var.iam_permissions_boundary != "" ? var.iam_permissions_boundary : null
-  tags                 = var.tags
-}
-
-resource "aws_iam_role_policy" "app" {
-  name   = var.name
-  role   = aws_iam_role.app.id
-  policy = data.aws_iam_policy_document.app.json
+  name                     = var.name
+  description              = "Furrow enrich: reads raw, writes enriched and bad-1"
+  policy_json              = data.aws_iam_policy_document.app.json
+  iam_permissions_boundary = var.iam_permissions_boundary
+  tags                     = var.tags
 }
 
 data "aws_iam_policy_document" "app" {
@@ -62,7 +47,7 @@ data "aws_iam_policy_document" "app" {
       "dynamodb:UpdateItem",
       "dynamodb:DeleteItem",
     ]
-    resources = [aws_dynamodb_table.lease.arn]
+    resources = [module.lease_table.arn]
   }
 }
 
@@ -80,85 +65,32 @@ resource "aws_iam_role_policy" "iglu_api_key" {
   count = var.iglu_api_key_secret_arn != "" ? 1 : 0
 
   name   = "${var.name}-iglu-api-key"
-  role   = aws_iam_role.app.id
+  role   = module.iam_role.id
   policy = data.aws_iam_policy_document.iglu_api_key[0].json
 }
 
-# --- Security group: no ingress except what is listed below; egress for AWS APIs and the package registry
+# --- Security group: no ingress but SSH from listed addresses; egress for AWS APIs and the package registry
 
-resource "aws_security_group" "app" {
-  name        = var.name
-  description = "Furrow app ${var.name}"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = var.name })
-}
+module "security_group" {
+  source = "../app-security-group"
 
-resource "aws_security_group_rule" "ingress_ssh" {
-  count = length(var.ssh_ip_allowlist) > 0 ? 1 : 0
-
-  description       = "SSH from the operators' addresses"
-  type              = "ingress"
-  from_port         = 22
-  to_port           = 22
-  protocol          = "tcp"
-  cidr_blocks       = var.ssh_ip_allowlist
-  security_group_id = aws_security_group.app.id
-}
-
-resource "aws_security_group_rule" "egress_https" {
-  description       = "HTTPS to AWS APIs, the package registry and Iglu Central"
-  type              = "egress"
-  from_port         = 443
-  to_port           = 443
-  protocol          = "tcp"
-  cidr_blocks       = ["0.0.0.0/0"]
-  security_group_id = aws_security_group.app.id
-}
-
-resource "aws_security_group_rule" "egress_http" {
-  description       = "HTTP to the OS package mirrors and Iglu repositories"
-  type              = "egress"
-  from_port         = 80
-  to_port           = 80
-  protocol          = "tcp"
-  cidr_blocks       = ["0.0.0.0/0"]
-  security_group_id = aws_security_group.app.id
+  name             = var.name
+  vpc_id           = var.vpc_id
+  ssh_ip_allowlist = var.ssh_ip_allowlist
+  tags             = var.tags
 }
 
 # --- DynamoDB: the KCL-compatible lease table of this app (leases and checkpoints), auto-scaled
 
-resource "aws_dynamodb_table" "lease" {
-  name           = var.name
-  hash_key       = "leaseKey"
-  billing_mode   = "PROVISIONED"
-  read_capacity  = 1
-  write_capacity = 1
+module "lease_table" {
+  source = "../kcl-lease-table"
 
-  attribute {
-    name = "leaseKey"
-    type = "S"
-  }
-
-  point_in_time_recovery {
-    enabled = false
-  }
-
-  tags = var.tags
-
-  # Capacity belongs to the auto-scaler from here on.
-  lifecycle {
-    ignore_changes = [read_capacity, write_capacity]
-  }
-}
-
-module "lease_autoscaling" {
-  source = "../dynamodb-autoscaling"
-
-  table_name         = aws_dynamodb_table.lease.name
+  name               = var.name
   read_min_capacity  = var.kcl_read_min_capacity
   read_max_capacity  = var.kcl_read_max_capacity
   write_min_capacity = var.kcl_write_min_capacity
   write_max_capacity = var.kcl_write_max_capacity
+  tags               = var.tags
 }
 
 locals {
@@ -167,7 +99,7 @@ locals {
     raw_stream_name      = var.in_stream_name
     enriched_stream_name = var.enriched_stream_name
     bad_1_stream_name    = var.bad_stream_name
-    enrich_lease_table   = aws_dynamodb_table.lease.name
+    enrich_lease_table   = module.lease_table.name
     iglu_server_url      = var.iglu_server_url
     health_port          = var.health_port
     config_overrides = {
@@ -203,18 +135,13 @@ module "service" {
   ssh_key_name                = var.ssh_key_name
   subnet_ids                  = var.subnet_ids
   associate_public_ip_address = var.associate_public_ip_address
-  vpc_security_group_ids      = [aws_security_group.app.id]
-  iam_role_name               = aws_iam_role.app.name
+  vpc_security_group_ids      = [module.security_group.id]
+  iam_role_name               = module.iam_role.name
 
-  min_size                            = var.min_size
-  max_size                            = var.max_size
-  enable_auto_scaling                 = var.enable_auto_scaling
-  scale_up_cooldown_sec               = var.scale_up_cooldown_sec
-  scale_up_cpu_threshold_percentage   = var.scale_up_cpu_threshold_percentage
-  scale_up_eval_minutes               = var.scale_up_eval_minutes
-  scale_down_cooldown_sec             = var.scale_down_cooldown_sec
-  scale_down_cpu_threshold_percentage = var.scale_down_cpu_threshold_percentage
-  scale_down_eval_minutes             = var.scale_down_eval_minutes
+  min_size            = var.min_size
+  max_size            = var.max_size
+  enable_auto_scaling = var.enable_auto_scaling
+  autoscaling         = var.autoscaling
 
   furrow_version         = var.furrow_version
   furrow_package         = var.furrow_package

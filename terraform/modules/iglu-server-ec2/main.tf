@@ -2,31 +2,16 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
-# --- IAM: the role of the instances and its least-privilege policy
+# --- IAM: the role of the instances (EC2 trust) with this app's least-privilege policy
 
-data "aws_iam_policy_document" "assume_role" {
-  statement {
-    actions = ["sts:AssumeRole"]
+module "iam_role" {
+  source = "../app-iam-role"
 
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "app" {
-  name                 = var.name
-  description          = "Furrow Iglu Server: reads its own secrets"
-  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
-  permissions_boundary = var.iam_permissions_boundary != "" ? var.iam_permissions_boundary : null
-  tags                 = var.tags
-}
-
-resource "aws_iam_role_policy" "app" {
-  name   = var.name
-  role   = aws_iam_role.app.id
-  policy = data.aws_iam_policy_document.app.json
+  name                     = var.name
+  description              = "Furrow Iglu Server: reads its own secrets"
+  policy_json              = data.aws_iam_policy_document.app.json
+  iam_permissions_boundary = var.iam_permissions_boundary
+  tags                     = var.tags
 }
 
 data "aws_iam_policy_document" "app" {
@@ -41,66 +26,21 @@ data "aws_iam_policy_document" "app" {
   }
 }
 
-# --- Security group: no ingress except what is listed below; egress for AWS APIs and the package registry
+# --- Security group: SSH from listed addresses only, the app port from the load balancer only; web egress
 
-resource "aws_security_group" "app" {
-  name        = var.name
-  description = "Furrow app ${var.name}"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = var.name })
-}
+module "security_group" {
+  source = "../app-security-group"
 
-resource "aws_security_group_rule" "ingress_ssh" {
-  count = length(var.ssh_ip_allowlist) > 0 ? 1 : 0
+  name             = var.name
+  vpc_id           = var.vpc_id
+  ssh_ip_allowlist = var.ssh_ip_allowlist
 
-  description       = "SSH from the operators' addresses"
-  type              = "ingress"
-  from_port         = 22
-  to_port           = 22
-  protocol          = "tcp"
-  cidr_blocks       = var.ssh_ip_allowlist
-  security_group_id = aws_security_group.app.id
-}
+  load_balancer = {
+    security_group_id = var.lb_security_group_id
+    port              = var.ingress_port
+  }
 
-resource "aws_security_group_rule" "egress_https" {
-  description       = "HTTPS to AWS APIs, the package registry and Iglu Central"
-  type              = "egress"
-  from_port         = 443
-  to_port           = 443
-  protocol          = "tcp"
-  cidr_blocks       = ["0.0.0.0/0"]
-  security_group_id = aws_security_group.app.id
-}
-
-resource "aws_security_group_rule" "egress_http" {
-  description       = "HTTP to the OS package mirrors and Iglu repositories"
-  type              = "egress"
-  from_port         = 80
-  to_port           = 80
-  protocol          = "tcp"
-  cidr_blocks       = ["0.0.0.0/0"]
-  security_group_id = aws_security_group.app.id
-}
-
-resource "aws_security_group_rule" "ingress_from_lb" {
-  description              = "App port from the load balancer only"
-  type                     = "ingress"
-  from_port                = var.ingress_port
-  to_port                  = var.ingress_port
-  protocol                 = "tcp"
-  source_security_group_id = var.lb_security_group_id
-  security_group_id        = aws_security_group.app.id
-}
-
-# The load balancer's security group has no egress of its own: allow it to reach these instances only.
-resource "aws_security_group_rule" "lb_egress_to_app" {
-  description              = "Load balancer to ${var.name}"
-  type                     = "egress"
-  from_port                = var.ingress_port
-  to_port                  = var.ingress_port
-  protocol                 = "tcp"
-  source_security_group_id = aws_security_group.app.id
-  security_group_id        = var.lb_security_group_id
+  tags = var.tags
 }
 
 resource "aws_security_group_rule" "egress_postgres" {
@@ -110,7 +50,7 @@ resource "aws_security_group_rule" "egress_postgres" {
   to_port                  = var.db_port
   protocol                 = "tcp"
   source_security_group_id = var.db_security_group_id
-  security_group_id        = aws_security_group.app.id
+  security_group_id        = module.security_group.id
 }
 
 locals {
@@ -158,18 +98,13 @@ module "service" {
   ssh_key_name                = var.ssh_key_name
   subnet_ids                  = var.subnet_ids
   associate_public_ip_address = var.associate_public_ip_address
-  vpc_security_group_ids      = [aws_security_group.app.id]
-  iam_role_name               = aws_iam_role.app.name
+  vpc_security_group_ids      = [module.security_group.id]
+  iam_role_name               = module.iam_role.name
 
-  min_size                            = var.min_size
-  max_size                            = var.max_size
-  enable_auto_scaling                 = var.enable_auto_scaling
-  scale_up_cooldown_sec               = var.scale_up_cooldown_sec
-  scale_up_cpu_threshold_percentage   = var.scale_up_cpu_threshold_percentage
-  scale_up_eval_minutes               = var.scale_up_eval_minutes
-  scale_down_cooldown_sec             = var.scale_down_cooldown_sec
-  scale_down_cpu_threshold_percentage = var.scale_down_cpu_threshold_percentage
-  scale_down_eval_minutes             = var.scale_down_eval_minutes
+  min_size            = var.min_size
+  max_size            = var.max_size
+  enable_auto_scaling = var.enable_auto_scaling
+  autoscaling         = var.autoscaling
 
   furrow_version         = var.furrow_version
   furrow_package         = var.furrow_package

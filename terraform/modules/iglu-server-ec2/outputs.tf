@@ -5,12 +5,12 @@ output "asg_name" {
 
 output "iam_role_name" {
   description = "Name of the app's IAM role"
-  value       = aws_iam_role.app.name
+  value       = module.iam_role.name
 }
 
 output "security_group_id" {
   description = "Security group of the instances"
-  value       = aws_security_group.app.id
+  value       = module.security_group.id
 }
 
 output "ingress_port" {

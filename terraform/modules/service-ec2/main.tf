@@ -29,6 +29,16 @@ locals {
   })
 
   instance_tags = merge(var.tags, { Name = var.name })
+
+  # Snowplow's service-ec2 thresholds, overridden field by field.
+  autoscaling = merge({
+    scale_up_cooldown_sec               = 180
+    scale_up_cpu_threshold_percentage   = 60
+    scale_up_eval_minutes               = 5
+    scale_down_cooldown_sec             = 600
+    scale_down_cpu_threshold_percentage = 20
+    scale_down_eval_minutes             = 60
+  }, var.autoscaling)
 }
 
 # --- IAM: the instance profile of the app role, plus what every instance needs for itself
@@ -173,7 +183,7 @@ resource "aws_autoscaling_policy" "scale_up" {
   autoscaling_group_name = aws_autoscaling_group.this.name
   adjustment_type        = "ChangeInCapacity"
   scaling_adjustment     = 1
-  cooldown               = var.scale_up_cooldown_sec
+  cooldown               = local.autoscaling.scale_up_cooldown_sec
 }
 
 resource "aws_autoscaling_policy" "scale_down" {
@@ -183,20 +193,20 @@ resource "aws_autoscaling_policy" "scale_down" {
   autoscaling_group_name = aws_autoscaling_group.this.name
   adjustment_type        = "ChangeInCapacity"
   scaling_adjustment     = -1
-  cooldown               = var.scale_down_cooldown_sec
+  cooldown               = local.autoscaling.scale_down_cooldown_sec
 }
 
 resource "aws_cloudwatch_metric_alarm" "cpu_high" {
   count = var.enable_auto_scaling ? 1 : 0
 
   alarm_name          = "${var.name}-cpu-high"
-  alarm_description   = "Average CPU above ${var.scale_up_cpu_threshold_percentage}% for ${var.scale_up_eval_minutes} minutes: add an instance"
+  alarm_description   = "Average CPU above ${local.autoscaling.scale_up_cpu_threshold_percentage}% for ${local.autoscaling.scale_up_eval_minutes} minutes: add an instance"
   namespace           = "AWS/EC2"
   metric_name         = "CPUUtilization"
   statistic           = "Average"
   period              = 60
-  evaluation_periods  = var.scale_up_eval_minutes
-  threshold           = var.scale_up_cpu_threshold_percentage
+  evaluation_periods  = local.autoscaling.scale_up_eval_minutes
+  threshold           = local.autoscaling.scale_up_cpu_threshold_percentage
   comparison_operator = "GreaterThanThreshold"
   alarm_actions       = [aws_autoscaling_policy.scale_up[0].arn]
 
@@ -209,13 +219,13 @@ resource "aws_cloudwatch_metric_alarm" "cpu_low" {
   count = var.enable_auto_scaling ? 1 : 0
 
   alarm_name          = "${var.name}-cpu-low"
-  alarm_description   = "Average CPU below ${var.scale_down_cpu_threshold_percentage}% for ${var.scale_down_eval_minutes} minutes: remove an instance"
+  alarm_description   = "Average CPU below ${local.autoscaling.scale_down_cpu_threshold_percentage}% for ${local.autoscaling.scale_down_eval_minutes} minutes: remove an instance"
   namespace           = "AWS/EC2"
   metric_name         = "CPUUtilization"
   statistic           = "Average"
   period              = 60
-  evaluation_periods  = var.scale_down_eval_minutes
-  threshold           = var.scale_down_cpu_threshold_percentage
+  evaluation_periods  = local.autoscaling.scale_down_eval_minutes
+  threshold           = local.autoscaling.scale_down_cpu_threshold_percentage
   comparison_operator = "LessThanThreshold"
   alarm_actions       = [aws_autoscaling_policy.scale_down[0].arn]
 

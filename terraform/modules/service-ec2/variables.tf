@@ -155,40 +155,16 @@ variable "enable_auto_scaling" {
   default     = true
 }
 
-variable "scale_up_cooldown_sec" {
-  description = "Seconds after a scale-up before another scaling activity"
-  type        = number
-  default     = 180
-}
+variable "autoscaling" {
+  description = "CPU scaling policy (with enable_auto_scaling), any of: scale_up_cooldown_sec (180), scale_up_cpu_threshold_percentage (60), scale_up_eval_minutes (5), scale_down_cooldown_sec (600), scale_down_cpu_threshold_percentage (20), scale_down_eval_minutes (60); one instance is added when the average CPU stays above the up threshold for the up minutes, removed below the down one"
+  type        = map(number)
+  default     = {}
+  nullable    = false
 
-variable "scale_up_cpu_threshold_percentage" {
-  description = "Average CPU above which one instance is added"
-  type        = number
-  default     = 60
-}
-
-variable "scale_up_eval_minutes" {
-  description = "Minutes the CPU must stay above the threshold"
-  type        = number
-  default     = 5
-}
-
-variable "scale_down_cooldown_sec" {
-  description = "Seconds after a scale-down before another scaling activity"
-  type        = number
-  default     = 600
-}
-
-variable "scale_down_cpu_threshold_percentage" {
-  description = "Average CPU below which one instance is removed"
-  type        = number
-  default     = 20
-}
-
-variable "scale_down_eval_minutes" {
-  description = "Minutes the CPU must stay below the threshold"
-  type        = number
-  default     = 60
+  validation {
+    condition     = alltrue([for k in keys(var.autoscaling) : contains(["scale_up_cooldown_sec", "scale_up_cpu_threshold_percentage", "scale_up_eval_minutes", "scale_down_cooldown_sec", "scale_down_cpu_threshold_percentage", "scale_down_eval_minutes"], k)])
+    error_message = "autoscaling takes scale_up_cooldown_sec, scale_up_cpu_threshold_percentage, scale_up_eval_minutes, scale_down_cooldown_sec, scale_down_cpu_threshold_percentage and scale_down_eval_minutes only."
+  }
 }
 
 variable "furrow_version" {

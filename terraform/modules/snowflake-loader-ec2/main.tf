@@ -2,31 +2,16 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
-# --- IAM: the role of the instances and its least-privilege policy
+# --- IAM: the role of the instances (EC2 trust) with this app's least-privilege policy
 
-data "aws_iam_policy_document" "assume_role" {
-  statement {
-    actions = ["sts:AssumeRole"]
+module "iam_role" {
+  source = "../app-iam-role"
 
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "app" {
-  name                 = var.name
-  description          = "Furrow Snowflake loader: loads windows announced on its queue"
-  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
-  permissions_boundary = var.iam_permissions_boundary != "" ? var.iam_permissions_boundary : null
-  tags                 = var.tags
-}
-
-resource "aws_iam_role_policy" "app" {
-  name   = var.name
-  role   = aws_iam_role.app.id
-  policy = data.aws_iam_policy_document.app.json
+  name                     = var.name
+  description              = "Furrow Snowflake loader: loads windows announced on its queue"
+  policy_json              = data.aws_iam_policy_document.app.json
+  iam_permissions_boundary = var.iam_permissions_boundary
+  tags                     = var.tags
 }
 
 locals {
@@ -88,7 +73,7 @@ resource "aws_iam_role_policy" "dead_letter" {
   count = var.dead_letter_queue_name != "" ? 1 : 0
 
   name   = "${var.name}-dead-letter"
-  role   = aws_iam_role.app.id
+  role   = module.iam_role.id
   policy = data.aws_iam_policy_document.dead_letter[0].json
 }
 
@@ -158,45 +143,15 @@ resource "aws_iam_role_policy" "stage" {
   policy = data.aws_iam_policy_document.stage.json
 }
 
-# --- Security group: no ingress except what is listed below; egress for AWS APIs and the package registry
+# --- Security group: no ingress but SSH from listed addresses; egress for AWS APIs and the package registry
 
-resource "aws_security_group" "app" {
-  name        = var.name
-  description = "Furrow app ${var.name}"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = var.name })
-}
+module "security_group" {
+  source = "../app-security-group"
 
-resource "aws_security_group_rule" "ingress_ssh" {
-  count = length(var.ssh_ip_allowlist) > 0 ? 1 : 0
-
-  description       = "SSH from the operators' addresses"
-  type              = "ingress"
-  from_port         = 22
-  to_port           = 22
-  protocol          = "tcp"
-  cidr_blocks       = var.ssh_ip_allowlist
-  security_group_id = aws_security_group.app.id
-}
-
-resource "aws_security_group_rule" "egress_https" {
-  description       = "HTTPS to AWS APIs, the package registry and Iglu Central"
-  type              = "egress"
-  from_port         = 443
-  to_port           = 443
-  protocol          = "tcp"
-  cidr_blocks       = ["0.0.0.0/0"]
-  security_group_id = aws_security_group.app.id
-}
-
-resource "aws_security_group_rule" "egress_http" {
-  description       = "HTTP to the OS package mirrors and Iglu repositories"
-  type              = "egress"
-  from_port         = 80
-  to_port           = 80
-  protocol          = "tcp"
-  cidr_blocks       = ["0.0.0.0/0"]
-  security_group_id = aws_security_group.app.id
+  name             = var.name
+  vpc_id           = var.vpc_id
+  ssh_ip_allowlist = var.ssh_ip_allowlist
+  tags             = var.tags
 }
 
 locals {
@@ -246,8 +201,8 @@ module "service" {
   ssh_key_name                = var.ssh_key_name
   subnet_ids                  = var.subnet_ids
   associate_public_ip_address = var.associate_public_ip_address
-  vpc_security_group_ids      = [aws_security_group.app.id]
-  iam_role_name               = aws_iam_role.app.name
+  vpc_security_group_ids      = [module.security_group.id]
+  iam_role_name               = module.iam_role.name
 
   # One loader per queue: a FIFO queue is consumed in order, and loads of one window must not overlap.
   min_size            = 1

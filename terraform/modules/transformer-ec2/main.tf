@@ -2,31 +2,16 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
-# --- IAM: the role of the instances and its least-privilege policy
+# --- IAM: the role of the instances (EC2 trust) with this app's least-privilege policy
 
-data "aws_iam_policy_document" "assume_role" {
-  statement {
-    actions = ["sts:AssumeRole"]
+module "iam_role" {
+  source = "../app-iam-role"
 
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "app" {
-  name                 = var.name
-  description          = "Furrow transformer: enriched stream to transformed/ and the loader queue"
-  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
-  permissions_boundary = var.iam_permissions_boundary != "" ? var.iam_permissions_boundary : null
-  tags                 = var.tags
-}
-
-resource "aws_iam_role_policy" "app" {
-  name   = var.name
-  role   = aws_iam_role.app.id
-  policy = data.aws_iam_policy_document.app.json
+  name                     = var.name
+  description              = "Furrow transformer: enriched stream to transformed/ and the loader queue"
+  policy_json              = data.aws_iam_policy_document.app.json
+  iam_permissions_boundary = var.iam_permissions_boundary
+  tags                     = var.tags
 }
 
 data "aws_iam_policy_document" "app" {
@@ -65,85 +50,32 @@ data "aws_iam_policy_document" "app" {
       "dynamodb:UpdateItem",
       "dynamodb:DeleteItem",
     ]
-    resources = [aws_dynamodb_table.lease.arn]
+    resources = [module.lease_table.arn]
   }
 }
 
-# --- Security group: no ingress except what is listed below; egress for AWS APIs and the package registry
+# --- Security group: no ingress but SSH from listed addresses; egress for AWS APIs and the package registry
 
-resource "aws_security_group" "app" {
-  name        = var.name
-  description = "Furrow app ${var.name}"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = var.name })
-}
+module "security_group" {
+  source = "../app-security-group"
 
-resource "aws_security_group_rule" "ingress_ssh" {
-  count = length(var.ssh_ip_allowlist) > 0 ? 1 : 0
-
-  description       = "SSH from the operators' addresses"
-  type              = "ingress"
-  from_port         = 22
-  to_port           = 22
-  protocol          = "tcp"
-  cidr_blocks       = var.ssh_ip_allowlist
-  security_group_id = aws_security_group.app.id
-}
-
-resource "aws_security_group_rule" "egress_https" {
-  description       = "HTTPS to AWS APIs, the package registry and Iglu Central"
-  type              = "egress"
-  from_port         = 443
-  to_port           = 443
-  protocol          = "tcp"
-  cidr_blocks       = ["0.0.0.0/0"]
-  security_group_id = aws_security_group.app.id
-}
-
-resource "aws_security_group_rule" "egress_http" {
-  description       = "HTTP to the OS package mirrors and Iglu repositories"
-  type              = "egress"
-  from_port         = 80
-  to_port           = 80
-  protocol          = "tcp"
-  cidr_blocks       = ["0.0.0.0/0"]
-  security_group_id = aws_security_group.app.id
+  name             = var.name
+  vpc_id           = var.vpc_id
+  ssh_ip_allowlist = var.ssh_ip_allowlist
+  tags             = var.tags
 }
 
 # --- DynamoDB: the KCL-compatible lease table of this app (leases and checkpoints), auto-scaled
 
-resource "aws_dynamodb_table" "lease" {
-  name           = var.name
-  hash_key       = "leaseKey"
-  billing_mode   = "PROVISIONED"
-  read_capacity  = 1
-  write_capacity = 1
+module "lease_table" {
+  source = "../kcl-lease-table"
 
-  attribute {
-    name = "leaseKey"
-    type = "S"
-  }
-
-  point_in_time_recovery {
-    enabled = false
-  }
-
-  tags = var.tags
-
-  # Capacity belongs to the auto-scaler from here on.
-  lifecycle {
-    ignore_changes = [read_capacity, write_capacity]
-  }
-}
-
-module "lease_autoscaling" {
-  source = "../dynamodb-autoscaling"
-
-  table_name         = aws_dynamodb_table.lease.name
+  name               = var.name
   read_min_capacity  = var.kcl_read_min_capacity
   read_max_capacity  = var.kcl_read_max_capacity
   write_min_capacity = var.kcl_write_min_capacity
   write_max_capacity = var.kcl_write_max_capacity
+  tags               = var.tags
 }
 
 locals {
@@ -152,7 +84,7 @@ locals {
     enriched_stream_name          = var.in_stream_name
     bucket_name                   = var.bucket_name
     queue_name                    = var.queue_name
-    transformer_lease_table       = aws_dynamodb_table.lease.name
+    transformer_lease_table       = module.lease_table.name
     transformer_window_period_min = var.window_period_min
     health_port                   = var.health_port
     config_overrides = {
@@ -188,18 +120,13 @@ module "service" {
   ssh_key_name                = var.ssh_key_name
   subnet_ids                  = var.subnet_ids
   associate_public_ip_address = var.associate_public_ip_address
-  vpc_security_group_ids      = [aws_security_group.app.id]
-  iam_role_name               = aws_iam_role.app.name
+  vpc_security_group_ids      = [module.security_group.id]
+  iam_role_name               = module.iam_role.name
 
-  min_size                            = var.min_size
-  max_size                            = var.max_size
-  enable_auto_scaling                 = var.enable_auto_scaling
-  scale_up_cooldown_sec               = var.scale_up_cooldown_sec
-  scale_up_cpu_threshold_percentage   = var.scale_up_cpu_threshold_percentage
-  scale_up_eval_minutes               = var.scale_up_eval_minutes
-  scale_down_cooldown_sec             = var.scale_down_cooldown_sec
-  scale_down_cpu_threshold_percentage = var.scale_down_cpu_threshold_percentage
-  scale_down_eval_minutes             = var.scale_down_eval_minutes
+  min_size            = var.min_size
+  max_size            = var.max_size
+  enable_auto_scaling = var.enable_auto_scaling
+  autoscaling         = var.autoscaling
 
   furrow_version         = var.furrow_version
   furrow_package         = var.furrow_package

@@ -93,40 +93,10 @@ variable "enable_auto_scaling" {
   default     = false
 }
 
-variable "scale_up_cooldown_sec" {
-  description = "Seconds after a scale-up before another scaling activity"
-  type        = number
-  default     = 180
-}
-
-variable "scale_up_cpu_threshold_percentage" {
-  description = "Average CPU above which one instance is added"
-  type        = number
-  default     = 60
-}
-
-variable "scale_up_eval_minutes" {
-  description = "Minutes the CPU must stay above the threshold"
-  type        = number
-  default     = 5
-}
-
-variable "scale_down_cooldown_sec" {
-  description = "Seconds after a scale-down before another scaling activity"
-  type        = number
-  default     = 600
-}
-
-variable "scale_down_cpu_threshold_percentage" {
-  description = "Average CPU below which one instance is removed"
-  type        = number
-  default     = 20
-}
-
-variable "scale_down_eval_minutes" {
-  description = "Minutes the CPU must stay below the threshold"
-  type        = number
-  default     = 60
+variable "autoscaling" {
+  description = "CPU scaling policy of the group, passed to service-ec2 (see its autoscaling variable for the fields and defaults), e.g. { scale_up_cpu_threshold_percentage = 70 }"
+  type        = map(number)
+  default     = {}
 }
 
 variable "health_port" {
