@@ -204,7 +204,13 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
     // the loader behind it takes longer to start (snowflake-sdk) than the Iglu Server behind Postgres.
     let snowflakeEmu: RunningSnowflakeEmulator | null = null;
     if (warehouseKind === 'snowflake') {
-      snowflakeEmu = await startSnowflakeEmulator({ port: ports.snowflake, s3: { endpoint: aws.endpoint }, dataDir: dataDir && join(dataDir, 'snowflake') });
+      snowflakeEmu = await startSnowflakeEmulator({
+        port: ports.snowflake,
+        s3: { endpoint: aws.endpoint },
+        dataDir: dataDir && join(dataDir, 'snowflake'),
+        // A loader killed mid-load leaves its transaction open, and PGlite serves one at a time: roll it back soon.
+        transactionIdleTimeoutMs: 10_000,
+      });
       const sf = snowflakeEmu;
       cleanups.push(() => sf.stop());
       say(`  Snowflake emulator ${sf.url}`);

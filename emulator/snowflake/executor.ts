@@ -52,6 +52,9 @@ export class StatementExecutor {
   ) {}
 
   async execute(s: Session, sqlText: string, bindings: Record<string, Binding> = {}): Promise<Executed> {
+    // A running statement is not idleness: no idle rollback may fire while it runs.
+    if (s.txTimer) clearTimeout(s.txTimer);
+    s.txTimer = null;
     const plan = this.translator.translate(sqlText, { schema: s.schema });
     try {
       return await this.run(s, plan, bindings);
@@ -262,10 +265,14 @@ export class StatementExecutor {
     if (s.txTimer) clearTimeout(s.txTimer);
     s.txTimer = null;
     if (!s.tx) return;
-    s.txTimer = setTimeout(() => {
-      void s.serial(() => this.endTransaction(s, 'ROLLBACK').catch(() => {}));
+    const timer = setTimeout(() => {
+      // Queued behind any statement already waiting: roll back only if none ran since (its touch re-armed).
+      void s.serial(async () => {
+        if (s.txTimer === timer) await this.endTransaction(s, 'ROLLBACK').catch(() => {});
+      });
     }, this.transactionIdleTimeoutMs);
-    s.txTimer.unref();
+    timer.unref();
+    s.txTimer = timer;
   }
 
   /** End a session: roll back its transaction, drop its temporary tables. */

@@ -295,3 +295,23 @@ for (const adminUrl of process.env.FURROW_TEST_DATABASE_URL ? [process.env.FURRO
       expect((await conn.exec("SELECT column_name FROM information_schema.columns WHERE table_name = 'EV' AND table_schema = 'ATOMIC'")).length).toBe(5);
     });
   });
+
+describe('a transaction whose client vanished (kill -9 mid-load)', () => {
+  it('is rolled back once idle for transactionIdleTimeoutMs, so the warehouse (one PGlite session at a time) is not wedged', async () => {
+    const quick = await startSnowflakeEmulator({ port: 0, s3: { endpoint: aws.endpoint }, transactionIdleTimeoutMs: 1_000 });
+    const [a, b] = [await connectSdk(quick.url), await connectSdk(quick.url)];
+    try {
+      await a.exec('CREATE TABLE public.abandoned (n INTEGER)');
+      await a.exec('BEGIN');
+      await a.exec('INSERT INTO public.abandoned (n) VALUES (1)');
+      // `a` never commits nor logs out; `b` waits for the backend, then gets it after the idle rollback.
+      const started = Date.now();
+      await b.exec('INSERT INTO public.abandoned (n) VALUES (2)');
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(await b.exec('SELECT n FROM public.abandoned')).toEqual([{ N: 2 }]);
+    } finally {
+      await Promise.all([a.destroy(), b.destroy()]);
+      await quick.stop();
+    }
+  }, 120_000);
+});
