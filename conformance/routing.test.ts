@@ -144,11 +144,11 @@ describe('failed-event routing across the running pipeline (emulator, every stag
             addCounts(counts, cc);
             counts.cases!++;
             console.log(`[routing] case ${n}: ${cc.inputs} inputs, ${cc.events ?? 0} events accounted for in ${Date.now() - started} ms`);
+            counts['duration (s)'] = Math.round((Date.now() - t0) / 1000);
           }),
           { seed: profile.seed, numRuns, examples: [[everyKindCase()]], interruptAfterTimeLimit: profile.runs(15, 60) * 60_000, markInterruptAsFailure: true },
         ),
     );
-    counts['duration (s)'] = Math.round((Date.now() - t0) / 1000);
   }, profile.runs(20, 90) * 60_000);
 
   it('nothing reaches a second destination later, and every bad row seen belongs to an input', async () => {

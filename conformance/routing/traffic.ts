@@ -56,6 +56,8 @@ export interface EventShape {
   /** Free-text values (labels, titles). */
   text: string;
   num: number;
+  /** Valid but large values: a page URL and referrer over 4096 characters (enrich allows 10000). */
+  long: boolean;
 }
 
 /** What is wrong with a whole request (first = none). */
@@ -106,6 +108,7 @@ export const eventShape: fc.Arbitrary<EventShape> = fc.record({
   inUnstruct: fc.boolean(),
   text,
   num: fc.integer({ min: 0, max: 1_000_000 }),
+  long: fc.oneof({ weight: 15, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });
 
 const post: fc.Arbitrary<HttpShape> = fc.record({
@@ -151,10 +154,12 @@ export function caseShape(maxInputs: number): fc.Arbitrary<CaseShape> {
 
 /** One input of every kind and one event of every fault and type: the coverage example every run starts with. */
 export function everyKindCase(): CaseShape {
-  const ev = (type: EventType, fault: EventFault, extra: Partial<EventShape> = {}): EventShape => ({ type, fault, contexts: 1, base64: false, inUnstruct: false, text: 'every kind', num: 42, ...extra });
+  const ev = (type: EventType, fault: EventFault, extra: Partial<EventShape> = {}): EventShape => ({ type, fault, contexts: 1, base64: false, inUnstruct: false, text: 'every kind', num: 42, long: false, ...extra });
   const post = (events: EventShape[], fault: RequestFault = 'none', size: Size = 'normal'): HttpShape => ({ kind: 'http', transport: 'post', events, fault, size });
   return [
     post(EVENT_TYPES.map((t, i) => ev(t, 'none', { contexts: i % 3, base64: i % 2 === 0 }))),
+    // Valid edge values: URLs over 4096 characters, vid over 32767, the largest NUMBER(18,2) decimal.
+    post([ev('page_view', 'none', { long: true, num: 99_999 }), ev('transaction', 'none', { num: 100_000 }), ev('transaction_item', 'none', { num: 100_000 })]),
     post(EVENT_FAULTS.slice(1).map((f, i) => ev(EVENT_TYPES[i % EVENT_TYPES.length]!, f, { inUnstruct: i % 2 === 0 }))),
     { kind: 'http', transport: 'get', events: [ev('struct', 'none')], fault: 'none', size: 'normal' },
     { kind: 'http', transport: 'pixel', events: [ev('page_view', 'invalid-entity')], fault: 'none', size: 'normal' },
@@ -267,7 +272,9 @@ const OVERFLOW = ['1e30', '99999999999999999', '-12345678901234567.5', '1E+16'];
 
 /** Tracker parameters of one event (every value a string). `pad` adds a routing_pad context of that many bytes. */
 export function eventParams(e: EventShape, eid: string, appId: string, pad = 0): Record<string, string> {
-  const p: Record<string, string> = { e: '', p: 'web', tv: 'furrow-routing-0.1', aid: appId, eid, dtm: String(1_790_000_000_000 + e.num), vid: String(1 + (e.num % 50)), duid: `d${e.num}` };
+  const p: Record<string, string> = { e: '', p: 'web', tv: 'furrow-routing-0.1', aid: appId, eid, dtm: String(1_790_000_000_000 + e.num), vid: String(1 + e.num), duid: `d${e.num}` };
+  // The largest decimal NUMBER(18,2) holds, now and then.
+  const money = (scale: number) => (e.num % 10_000 === 0 ? '9999999999999998' : (e.num / scale).toFixed(2));
   const entities: unknown[] = VALID_CONTEXTS.slice(0, e.contexts);
   let unstruct: unknown = SDJ('button_click', { id: `b${e.num % 100}`, label: e.text, value: e.num / 100 });
   const badEntity = e.fault === 'unknown-schema' ? UNKNOWN : e.fault === 'invalid-entity' || e.fault === 'js-throw+invalid-entity' ? INVALID[e.num % 2]! : null;
@@ -294,16 +301,21 @@ export function eventParams(e: EventShape, eid: string, appId: string, pad = 0):
       break;
     }
     case 'transaction':
-      Object.assign(p, { e: 'tr', tr_id: `o${e.num}`, tr_tt: (e.num / 100).toFixed(2), tr_cu: 'EUR' });
+      Object.assign(p, { e: 'tr', tr_id: `o${e.num}`, tr_tt: money(100), tr_cu: 'EUR' });
       break;
     case 'transaction_item':
-      Object.assign(p, { e: 'ti', ti_id: `o${e.num}`, ti_sk: `sku-${e.num % 7}`, ti_pr: (e.num / 1000).toFixed(2), ti_qu: String(1 + (e.num % 9)) });
+      Object.assign(p, { e: 'ti', ti_id: `o${e.num}`, ti_sk: `sku-${e.num % 7}`, ti_pr: money(1000), ti_qu: String(1 + (e.num % 9)) });
       break;
   }
   if (entities.length) {
     const json = JSON.stringify({ schema: CONTEXTS, data: entities });
     if (e.base64) p.cx = b64(json);
     else p.co = json;
+  }
+  if (e.long) {
+    // Over 4096 in all, every part within its own limit (path 3000, query 6000; referrer path 6000).
+    p.url = `https://shop.example.com/${'p'.repeat(1_000 + (e.num % 1_900))}?q=${'q'.repeat(3_200 + (e.num % 2_700))}`;
+    p.refr = `https://search.example.com/${'r'.repeat(4_100 + (e.num % 1_800))}`;
   }
   const js = JS_FAULTS[e.fault];
   if (js) p.uid = js;
