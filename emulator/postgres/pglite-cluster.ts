@@ -19,7 +19,9 @@ let pristine: Promise<Blob | null> | null = null;
  * 40 MB through a stream in small chunks for that, a fifth of a second per database.
  */
 function inMemoryBlob(bytes: Uint8Array): Blob {
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  // readFileSync gives a file this large an ArrayBuffer of its own: hand it over rather than copy 40 MB.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const ab = (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
   return { size: bytes.length, type: '', arrayBuffer: async () => ab } as Blob;
 }
 
