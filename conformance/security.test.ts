@@ -337,7 +337,7 @@ describe('security: schema vendor/name values that try SQL injection', () => {
 
     it('hostile schema keys in a window are dead-lettered and atomic.events survives; awkward grammar-valid names load into quoted columns, values intact', async () => {
       const counts: Record<string, number> = {};
-      const rec = { suite: 'security', invariant: `loader → ${kind === 'postgres' ? testDatabaseTarget() : 'Snowflake emulator'}: a window naming a hostile schema key is dead-lettered before any SQL, atomic.events keeps its rows and columns; grammar-valid awkward vendor/names (upper case, dashes, dots, SQL keywords, --, ${kind === 'postgres' ? '162-character column hashed to 63' : '60-character column'}) load into their quoted columns with values intact`, cases: 0, seed: SEED, counts };
+      const rec = { suite: 'security', invariant: `loader → ${kind === 'postgres' ? testDatabaseTarget() : 'Snowflake emulator'}: a window naming a hostile schema key is dead-lettered before any SQL, atomic.events keeps its rows and columns; grammar-valid awkward vendor/names (upper case, dashes, dots, SQL keywords, --, ${kind === 'postgres' ? '162-character column hashed to 63' : '60-character column'}) load into their quoted columns with values intact, and so do generated grammar-valid vendor/names`, cases: 0, seed: SEED, counts };
       await checkInvariant(rec, async () => {
         const entity = (vendor: string, name: string, e: SnowplowEntity, i: number): Entity => ({ schema: `iglu:${vendor}/${name}/jsonschema/1-0-0`, entity: e, data: { v: `${i}'); DROP TABLE x; --` } });
         // First an ordinary window so the table exists, then one with every awkward name.
@@ -365,6 +365,30 @@ describe('security: schema vendor/name values that try SQL injection', () => {
           counts['awkward names loaded'] = (counts['awkward names loaded'] ?? 0) + 1;
         }
         rec.cases += names.length;
+
+        // Generated grammar-valid vendor/names (dots, dashes, capitals, digits, lone `_`/`.`): one window, every
+        // entity in its own quoted column (or sharing one with the names that snake-case the same), values intact.
+        const generated = fc.sample(fc.tuple(fc.stringMatching(/^[a-zA-Z0-9._-]{1,20}$/), fc.stringMatching(/^[a-zA-Z0-9_-]{1,20}$/)), { seed: SEED, numRuns: profile.runs(8, 60) });
+        const genEntities = generated.map(([v, n], j) => entity(v, n, 'CONTEXT', 1000 + j));
+        const genWindow = await writeWindow(s3, { events: genEntities.map((e, j) => wideRowEvent(1000 + j, [e])), types: genEntities.map((e) => ({ schemaKey: e.schema, snowplowEntity: e.entity })) });
+        const genLoaded = nextWindows(loader.loader, 1, 60_000);
+        await send(sqs, queueUrl, genWindow);
+        const genOutcome = (await genLoaded)[0]!;
+        expect(genOutcome, JSON.stringify(genOutcome)).toMatchObject({ outcome: 'loaded', rows: generated.length });
+        const genColumns = await columnNames();
+        for (const [j, [v, n]] of generated.entries()) {
+          const col = transformSchema('contexts', v, n, 1);
+          const physical = kind === 'postgres' ? postgresColumnName(col) : col;
+          expect(genColumns, `${v}/${n}`).toContain(physical);
+          const [row] = await query(`SELECT ${kind === 'postgres' ? `"${physical}"` : `"${physical.toUpperCase()}"`} AS v FROM ${eventsTable()} WHERE txn_id = ${1100 + j}`);
+          let value = Object.values(row!)[0];
+          if (typeof value === 'string') value = JSON.parse(value);
+          expect(value, `${v}/${n}`).toEqual([genEntities[j]!.data]);
+        }
+        rec.cases += generated.length;
+        counts['generated names loaded'] = generated.length;
+        const rowsAfterGenerated = await countEvents();
+        expect(rowsAfterGenerated).toBe(rowsBefore + generated.length);
 
         // Each hostile key in its own window: every one is dead-lettered, nothing reaches SQL.
         const hostileKeys = [
@@ -399,8 +423,8 @@ describe('security: schema vendor/name values that try SQL injection', () => {
           expect(o.outcome, JSON.stringify(o)).toBe('dead_lettered');
           counts['hostile windows dead-lettered'] = (counts['hostile windows dead-lettered'] ?? 0) + 1;
         }
-        expect(await countEvents()).toBe(rowsBefore);
-        expect((await columnNames()).sort()).toEqual([...columns].sort());
+        expect(await countEvents()).toBe(rowsAfterGenerated);
+        expect((await columnNames()).sort()).toEqual([...genColumns].sort());
       });
     }, 240_000);
   });
