@@ -13,8 +13,7 @@ import { Loader } from './loader';
 import { LoaderMetrics } from './metrics';
 import { WindowQueue } from './queue';
 import { withRetries } from './retry';
-import { PostgresTarget } from './targets/postgres';
-import { SnowflakeTarget } from './targets/snowflake';
+import type { PostgresTarget } from './targets/postgres';
 import type { LoaderHooks, LoadTarget } from './targets/target';
 
 const HELP = `Usage: furrow loader --config FILE [--port PORT]
@@ -63,10 +62,11 @@ export async function startLoader(pipeline: PipelineConfig, opts: StartLoaderOpt
   const sqs = sqsClient(pipeline.aws);
   const s3 = s3Client(pipeline.aws);
   const targetLog = (msg: string, fields?: Record<string, unknown>) => log.info(fields ?? {}, msg);
+  // Only the configured target's driver is loaded (snowflake-sdk alone is half a CPU-second of start-up).
   const target: LoadTarget =
     config.target.type === 'snowflake'
-      ? new SnowflakeTarget(config.target, { addLoadTstampColumn: config.addLoadTstampColumn, log: targetLog })
-      : new PostgresTarget(config.target, s3, { addLoadTstampColumn: config.addLoadTstampColumn, log: targetLog });
+      ? new (await import('./targets/snowflake')).SnowflakeTarget(config.target, { addLoadTstampColumn: config.addLoadTstampColumn, log: targetLog })
+      : new (await import('./targets/postgres')).PostgresTarget(config.target, s3, { addLoadTstampColumn: config.addLoadTstampColumn, log: targetLog });
   const cleanup = async () => {
     await target.close().catch(() => {});
     sqs.destroy();
@@ -95,7 +95,7 @@ export async function startLoader(pipeline: PipelineConfig, opts: StartLoaderOpt
   loader.start();
   log.info(
     { version: FURROW_VERSION, target: config.target.type, queue: queue.url, deadLetterQueue: queue.deadLetterUrl, port: server.port },
-    `loader started (${config.target.type}${target instanceof PostgresTarget ? `, ${target.loadMethod}` : ''})`,
+    `loader started (${config.target.type}${config.target.type === 'postgres' ? `, ${(target as PostgresTarget).loadMethod}` : ''})`,
   );
   if (!queue.deadLetterUrl) log.warn('no dead-letter queue (loader.deadLetterQueue or a RedrivePolicy): unloadable messages stay on the queue');
   let closing: Promise<void> | undefined;
