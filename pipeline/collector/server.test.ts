@@ -323,6 +323,21 @@ describe('collector HTTP API', () => {
     for (const s of hogs) s.destroy();
   });
 
+  it('answers a complete request before the 400 for malformed bytes after it on the same connection (in order)', async () => {
+    const { connect } = await import('node:net');
+    const answer = await new Promise<string>((resolve) => {
+      let got = '';
+      const s = connect(c.running.port, '127.0.0.1', () =>
+        s.write(`POST ${TP2}?inorder=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}{"rest":"of a body longer than declared"}\r\n\r\n`),
+      );
+      s.on('data', (d: Buffer) => (got += d.toString()));
+      s.on('close', () => resolve(got));
+      s.on('error', () => undefined);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 400 /);
+    expect((await records(c)).filter((x) => x.p.querystring === 'inorder=1')).toHaveLength(1);
+  });
+
   it('answers 400 to a request whose headers exceed maxHeadersLength', async () => {
     const r = await send(c.url, { path: '/i', headers: { 'x-big': 'a'.repeat(70_000) } });
     expect(r.status).toBe(400);

@@ -95,7 +95,13 @@ export class CollectorServer {
       if (!socket.writable) return socket.destroy();
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       this.opts.metrics.request('invalid', Number(status.slice(0, 3)));
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const answer = () => (socket.writable ? socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`) : socket.destroy());
+      // Bytes after a complete request (a Content-Length shorter than the body): that request is recorded and
+      // still being answered; HTTP answers in order, so the 400 goes after its answer, not before it. (A request
+      // still waiting for its body is not complete: its timeout is answered at once.)
+      const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+      if (pending && !pending.writableFinished && pending.req.complete) return void pending.once('close', answer);
+      answer();
     });
     this.microUpstream = this.cfg.microUpstream ? new URL(this.cfg.microUpstream) : undefined;
     const cd = this.cfg.crossDomain;
