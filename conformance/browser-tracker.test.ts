@@ -121,7 +121,7 @@ describe('browser tracker in headless Chromium → Micro API, live UI and atomic
       expect([pageUrl, `${pageUrl}#docs`]).toContain(g.event.page_url);
       expect(g.contexts).toContain('iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0');
     }
-    expect(linkClick!.event.unstruct_event_com_snowplowanalytics_snowplow_link_click_1).toEqual({ targetUrl: `${pageUrl}#docs`, elementId: 'docs-link', elementClasses: ['nav', 'primary'], elementContent: 'Read the docs' });
+    expect(linkClick!.event.unstruct_event_com_snowplowanalytics_snowplow_link_click_1).toEqual({ targetUrl: `${pageUrl}#docs`, elementId: 'docs-link', elementClasses: ['nav', 'primary'], elementTarget: '', elementContent: 'Read the docs' });
     expect(checkout!.event.unstruct_event_com_acme_demo_checkout_1).toEqual({ total: 42.5, currency: 'EUR' });
 
     // The live UI lists them; the screenshot is kept as a test artifact.
