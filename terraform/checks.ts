@@ -25,8 +25,6 @@ export interface TfModule {
   terraform: Json[];
   /** Labels of `dynamic "x"` blocks: `x.key` / `x.value` are iterator references. */
   iterators: Set<string>;
-  /** `moved` blocks: addresses as written (`aws_x.y`, `module.m.aws_x.y[0]`). */
-  moved: Array<{ from: string; to: string }>;
 }
 
 const first = (v: unknown): Json => (Array.isArray(v) ? (v[0] as Json) : (v as Json));
@@ -54,7 +52,6 @@ export async function parseModule(dir: string, sources: Record<string, string>):
     outputs: new Map(),
     terraform: [],
     iterators: new Set(),
-    moved: [],
   };
   for (const [file, text] of Object.entries(sources)) {
     const json = (await parse(file, text)) as Json;
@@ -67,8 +64,6 @@ export async function parseModule(dir: string, sources: Record<string, string>):
     for (const [name, block] of Object.entries((json.module ?? {}) as Json)) mod.modules.set(name, first(block));
     for (const [name, block] of Object.entries((json.output ?? {}) as Json)) mod.outputs.set(name, first(block));
     for (const t of (json.terraform ?? []) as Json[]) mod.terraform.push(t);
-    const address = (v: unknown) => String(v).replace(/^\$\{(.*)\}$/, '$1');
-    for (const m of (json.moved ?? []) as Json[]) mod.moved.push({ from: address(m.from), to: address(m.to) });
     collectIterators(json, mod.iterators);
   }
   return mod;
@@ -216,36 +211,6 @@ export function moduleLoader(baseDir: string, cache = new Map<string, Promise<Tf
     if (!m) cache.set(dir, (m = loadModule(dir)));
     return m;
   };
-}
-
-/**
- * `moved` blocks keep an existing deployment's objects when code moves into a module: each `from` is no longer
- * declared here, and each `to` names a resource (or module call) that the called module really declares.
- */
-export async function checkMoved(mod: TfModule, loadTarget: (fromDir: string, source: string) => Promise<TfModule>): Promise<string[]> {
-  const problems: string[] = [];
-  const declared = (m: TfModule, addr: string) => {
-    const [a, b] = addr.replace(/\[[^\]]*\]/g, '').split('.');
-    return a === 'module' ? m.modules.has(b!) : m.resources.has(`${a}.${b}`);
-  };
-  for (const { from, to } of mod.moved) {
-    const where = `${mod.dir}: moved ${from} → ${to}`;
-    if (declared(mod, from)) problems.push(`${where}: ${from} is still declared`);
-    let target = mod;
-    let rest = to.split('.');
-    while (rest[0] === 'module' && rest.length > 2) {
-      const call = target.modules.get(rest[1]!.replace(/\[[^\]]*\]$/, ''));
-      if (!call || !isLocalSource(call.source)) {
-        problems.push(`${where}: no local module call ${rest[1]} in ${target.dir}`);
-        target = undefined as unknown as TfModule;
-        break;
-      }
-      target = await loadTarget(target.dir, call.source);
-      rest = rest.slice(2);
-    }
-    if (target && !declared(target, rest.join('.'))) problems.push(`${where}: ${target.dir} declares no ${rest.join('.')}`);
-  }
-  return problems;
 }
 
 // ------------------------------------------------------------------------------------- module call trees
