@@ -480,6 +480,9 @@ describe('security groups', () => {
     ]);
     for (const app of ['enrich', 's3_loader_raw', 's3_loader_enriched', 's3_loader_bad', 'transformer', 'snowflake_loader']) expect(sg(app), app).toBeUndefined();
     expect(all.get('modules/rds-postgres')!.resources.get('aws_security_group_rule.ingress_postgres')?.source_security_group_id).toBe('${var.ingress_security_group_ids[count.index]}');
+    // Every app's SSH allowlist reaches app-security-group unchanged, which refuses the whole internet at plan time.
+    expect(all.get('modules/app-security-group')!.variables.get('ssh_ip_allowlist')?.validation?.[0]?.condition).toBe('${!contains(var.ssh_ip_allowlist, "0.0.0.0/0") && !contains(var.ssh_ip_allowlist, "::/0")}');
+    for (const m of APP_MODULES) expect(all.get(`modules/${m}`)!.modules.get('security_group')?.ssh_ip_allowlist, m).toBe('${var.ssh_ip_allowlist}');
   });
 
   it('the ingress checker catches SSH from 0.0.0.0/0 through a variable default, and a load balancer open on 8080', async () => {

@@ -69,14 +69,9 @@ variable "ssh_key_name" {
 }
 
 variable "ssh_ip_allowlist" {
-  description = "CIDR blocks allowed to SSH to the instances; empty = no SSH ingress at all"
+  description = "CIDR blocks allowed to SSH to the instances (never the whole internet: app-security-group refuses it); empty = no SSH ingress at all"
   type        = list(string)
   default     = []
-
-  validation {
-    condition     = !contains(var.ssh_ip_allowlist, "0.0.0.0/0") && !contains(var.ssh_ip_allowlist, "::/0")
-    error_message = "SSH must not be open to the whole internet; list your own address, e.g. 203.0.113.7/32."
-  }
 }
 
 variable "min_size" {
