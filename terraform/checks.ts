@@ -441,6 +441,24 @@ export function ingressRules(mod: TfModule, resolveVar: (name: string) => unknow
   return { rules, problems };
 }
 
+/** The characters EC2 takes in a security group's or rule's description (the provider refuses others at plan). */
+const SG_DESCRIPTION = /^[0-9A-Za-z_ .:/()#,@[\]+=&;{}!$*-]*$/;
+
+/** Security group and rule descriptions use only those characters (interpolated values are not checked). */
+export function checkSecurityGroupDescriptions(mod: TfModule): string[] {
+  const problems: string[] = [];
+  for (const [key, r] of mod.resources) {
+    if (!/^aws_(security_group|security_group_rule|vpc_security_group_(ingress|egress)_rule)\./.test(key)) continue;
+    const inline = key.startsWith('aws_security_group.') ? [...((r.ingress ?? []) as Json[]), ...((r.egress ?? []) as Json[])] : [];
+    for (const d of [r.description, ...inline.map((b) => b.description)]) {
+      if (typeof d !== 'string') continue;
+      const literal = d.replace(/\$\{[^}]*\}/g, '');
+      if (!SG_DESCRIPTION.test(literal)) problems.push(`${mod.dir}: ${key} description ${JSON.stringify(d)} has characters EC2 refuses`);
+    }
+  }
+  return problems;
+}
+
 /** Ingress from the whole internet only in `publicModules` (the load balancers), only on 80 and 443. */
 export function checkIngress(rules: IngressRule[], isPublicModule: (where: string) => boolean): string[] {
   const problems: string[] = [];

@@ -30,6 +30,7 @@ import {
   checkIngress,
   checkModuleCalls,
   checkNoWildcards,
+  checkSecurityGroupDescriptions,
   checkReferences,
   checkVariables,
   compareGrants,
@@ -483,6 +484,27 @@ describe('security groups', () => {
     // Every app's SSH allowlist reaches app-security-group unchanged, which refuses the whole internet at plan time.
     expect(all.get('modules/app-security-group')!.variables.get('ssh_ip_allowlist')?.validation?.[0]?.condition).toBe('${!contains(var.ssh_ip_allowlist, "0.0.0.0/0") && !contains(var.ssh_ip_allowlist, "::/0")}');
     for (const m of APP_MODULES) expect(all.get(`modules/${m}`)!.modules.get('security_group')?.ssh_ip_allowlist, m).toBe('${var.ssh_ip_allowlist}');
+  });
+
+  it('describe groups and rules only with the characters EC2 accepts (an apostrophe failed every app module at plan)', async () => {
+    expect([...all.values()].flatMap(checkSecurityGroupDescriptions)).toEqual([]);
+    const bad = await fixture({
+      'main.tf': `
+resource "aws_security_group" "g" {
+  description = "app \${var.name}"
+  ingress {
+    description = "from the LB's group"
+  }
+}
+resource "aws_security_group_rule" "ssh" {
+  description = "SSH from the operators' addresses"
+}
+`,
+    });
+    expect(checkSecurityGroupDescriptions(bad)).toEqual([
+      'fixture: aws_security_group.g description "from the LB\'s group" has characters EC2 refuses',
+      'fixture: aws_security_group_rule.ssh description "SSH from the operators\' addresses" has characters EC2 refuses',
+    ]);
   });
 
   it('the ingress checker catches SSH from 0.0.0.0/0 through a variable default, and a load balancer open on 8080', async () => {
