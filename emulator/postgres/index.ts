@@ -6,11 +6,13 @@
  * Known limits (architecture.md): start-up costs about a CPU-second (a pristine cluster is loaded;
  * initdb runs once per machine, see pglite-cluster.ts) and ~500 MB, so start it once; the socket server
  * multiplexes every connection onto one session (session settings such as `SET search_path` are shared,
- * a second connection waits while another holds a transaction open); COPY FROM STDIN over the wire
+ * a second connection waits while another holds a transaction open or is mid extended-protocol exchange,
+ * see session-affinity.ts); COPY FROM STDIN over the wire
  * wedges the server, so never use it against the embedded one.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { installSessionAffinity } from './session-affinity';
 
 export const DEFAULT_EMBEDDED_PORT = 5433;
 
@@ -71,6 +73,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
   const open = async (port: number, loadDataDir?: Blob) => {
     const db = await createPglite(dataDir ? { dataDir } : loadDataDir ? { loadDataDir } : {});
     const server = new PGLiteSocketServer({ db, host, port, maxConnections: opts.maxConnections ?? 32 });
+    installSessionAffinity(server);
     try {
       await server.start();
     } catch (err) {
