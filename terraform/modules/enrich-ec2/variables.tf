@@ -19,10 +19,12 @@ variable "iglu_server_url" {
   default     = ""
 }
 
-variable "iglu_api_key_secret_arn" {
-  description = "Secrets Manager secret holding the Iglu API key enrich sends; empty = none (public schemas only)"
-  type        = string
-  default     = ""
+# An object rather than a bare ARN: whether it is set must be known at plan time (it decides a count), while the
+# ARN of a secret created in the same apply is not.
+variable "iglu_api_key_secret" {
+  description = "Secrets Manager secret holding the Iglu API key enrich sends ({ arn = ... }); null = none (public schemas only)"
+  type        = object({ arn = string })
+  default     = null
 }
 
 variable "name" {
