@@ -38,7 +38,7 @@ const fmtUnexpected = (r: SeenBadRow) => {
   } catch {
     failure = r.json.slice(0, 200);
   }
-  return `${fmtRow(r)} (failure: ${failure})`;
+  return `${fmtRow(r)} from ${r.from} (failure: ${failure})`;
 };
 
 /** The case inputs' markers found in a bad row. */
