@@ -207,7 +207,8 @@ module "enrich" {
   iglu_server_url      = local.iglu_server_url
   # As in Snowplow's quick start, enrich authenticates to the Iglu Server with the super key (private schemas
   # need a key; a read-only key minted after the first deploy is the tighter choice).
-  iglu_api_key_secret = { arn = aws_secretsmanager_secret.iglu_super_api_key.arn }
+  iglu_key_enabled        = true
+  iglu_api_key_secret_arn = aws_secretsmanager_secret.iglu_super_api_key.arn
 
   kcl_write_max_capacity = var.pipeline_kcl_write_max_capacity
 

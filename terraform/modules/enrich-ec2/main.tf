@@ -52,17 +52,17 @@ data "aws_iam_policy_document" "app" {
 }
 
 data "aws_iam_policy_document" "iglu_api_key" {
-  count = var.iglu_api_key_secret != null ? 1 : 0
+  count = var.iglu_key_enabled ? 1 : 0
 
   statement {
     sid       = "ReadIgluApiKey"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.iglu_api_key_secret.arn]
+    resources = [var.iglu_api_key_secret_arn]
   }
 }
 
 resource "aws_iam_role_policy" "iglu_api_key" {
-  count = var.iglu_api_key_secret != null ? 1 : 0
+  count = var.iglu_key_enabled ? 1 : 0
 
   name   = "${var.name}-iglu-api-key"
   role   = module.iam_role.id
@@ -110,7 +110,7 @@ locals {
   app_settings = {
     initialPosition = var.initial_position
   }
-  secret_env = var.iglu_api_key_secret != null ? { IGLU_API_KEY = var.iglu_api_key_secret.arn } : {}
+  secret_env = var.iglu_key_enabled ? { IGLU_API_KEY = var.iglu_api_key_secret_arn } : {}
 }
 
 # --- EC2: the app in an auto-scaling group (launch template, user_data, scaling policies)

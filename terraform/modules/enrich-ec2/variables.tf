@@ -19,12 +19,18 @@ variable "iglu_server_url" {
   default     = ""
 }
 
-# An object rather than a bare ARN: whether it is set must be known at plan time (it decides a count), while the
-# ARN of a secret created in the same apply is not.
-variable "iglu_api_key_secret" {
-  description = "Secrets Manager secret holding the Iglu API key enrich sends ({ arn = ... }); null = none (public schemas only)"
-  type        = object({ arn = string })
-  default     = null
+variable "iglu_api_key_secret_arn" {
+  description = "Secrets Manager secret holding the Iglu API key enrich sends (used when iglu_key_enabled)"
+  type        = string
+  default     = ""
+}
+
+# A flag beside the ARN: whether there is a key decides a count, which must be known at plan time, while the ARN
+# of a secret created in the same apply is not.
+variable "iglu_key_enabled" {
+  description = "Send the Iglu API key from iglu_api_key_secret_arn (false = public schemas only)"
+  type        = bool
+  default     = false
 }
 
 variable "name" {
