@@ -13,7 +13,7 @@ import { FIELD_INDEX, type EnrichedEvent, type FieldName } from '../../core/enri
 import { enrichmentInfo, entity, EnrichmentConfigError, type EnrichmentConfig } from './common';
 import { criterionMatcher, parseJsonPath, type Token } from './pii';
 import type { Enrichment } from './registry';
-import { Lru } from './ua-parser';
+import { Lru } from './lru';
 
 type JsonColumn = 'contexts' | 'derived_contexts' | 'unstruct_event';
 

@@ -20,7 +20,7 @@ import { enrichmentFailure, inputData, type EnrichmentFailureMessage } from '../
 import { FIELD_INDEX, type FieldName } from '../../core/enriched-event';
 import { enrichmentInfo, EnrichmentConfigError, type EnrichmentConfig, type EnrichmentOptions } from './common';
 import type { Enrichment } from './registry';
-import { Lru } from './ua-parser';
+import { Lru } from './lru';
 
 export const OPEN_EXCHANGE_RATES_URL = 'https://openexchangerates.org/api/';
 const DEFAULT_TIMEOUT_MS = 5_000;

@@ -25,7 +25,7 @@ import { enrichmentFailure } from '../../core/bad-rows-enrich';
 import { parseTstamp } from '../../core/enriched-event';
 import { enrichmentInfo, entity, EnrichmentConfigError, localAssetPath, type EnrichmentConfig } from './common';
 import type { Enrichment } from './registry';
-import { Lru } from './ua-parser';
+import { Lru } from './lru';
 
 export const SPIDERS_AND_ROBOTS_SCHEMA = 'iglu:com.iab.snowplow/spiders_and_robots/jsonschema/1-0-0';
 

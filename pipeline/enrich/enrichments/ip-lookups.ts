@@ -19,7 +19,7 @@ import { FIELD_INDEX } from '../../core/enriched-event';
 import { makeTsvSafe } from '../../core/tracker-protocol';
 import { enrichmentInfo, entity, EnrichmentConfigError, localAssetPath, type EnrichmentConfig } from './common';
 import type { Enrichment } from './registry';
-import { Lru } from './ua-parser';
+import { Lru } from './lru';
 
 export const ASN_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/asn/jsonschema/1-0-1';
 
