@@ -9,15 +9,14 @@
  * connect, 10 s statement limit). MySQL values are typed as JDBC hands them to Enrich: DECIMAL as numbers,
  * TINYINT(1)/BIT(1) as booleans, dates and times as their SQL text.
  */
-import mysql from 'mysql2/promise';
-import pg from 'pg';
+import type { TypeCast } from 'mysql2/promise';
 import { enrichmentFailure } from '../../core/bad-rows-enrich';
 import { FIELD_INDEX, type EnrichedEvent, type FieldName } from '../../core/enriched-event';
 import { selectJsonPath } from './api-request';
 import { enrichmentInfo, entity, EnrichmentConfigError, type EnrichmentConfig } from './common';
 import { criterionMatcher, parseJsonPath } from './pii';
 import type { Enrichment } from './registry';
-import { Lru } from './ua-parser';
+import { Lru } from './lru';
 
 type Column = 'contexts' | 'derived_contexts' | 'unstruct_event';
 type DbConfig = { host: string; port: number; sslMode: boolean; username: string; password: string; database: string };
@@ -28,27 +27,36 @@ type Executor = (params: unknown[]) => Promise<Rows>;
 const CONNECT_TIMEOUT_MS = 10_000;
 const STATEMENT_TIMEOUT_MS = 10_000;
 
+/** An executor whose driver is loaded (and pool made) on the first query: enrich without this enrichment never loads pg or mysql2. */
+function lazyExecutor(make: () => Promise<Executor>): Executor {
+  let ready: Promise<Executor> | undefined;
+  return async (params) => (await (ready ??= make()))(params);
+}
+
 function postgresExecutor(db: DbConfig, sql: string): Executor {
   const text = numberPlaceholders(sql).text;
-  const pool = new pg.Pool({
-    host: db.host,
-    port: db.port,
-    user: db.username,
-    password: db.password,
-    database: db.database,
-    ssl: db.sslMode ? { rejectUnauthorized: true } : false,
-    max: 4,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    statement_timeout: STATEMENT_TIMEOUT_MS,
-    idleTimeoutMillis: 1000,
-    allowExitOnIdle: true,
+  return lazyExecutor(async () => {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({
+      host: db.host,
+      port: db.port,
+      user: db.username,
+      password: db.password,
+      database: db.database,
+      ssl: db.sslMode ? { rejectUnauthorized: true } : false,
+      max: 4,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      idleTimeoutMillis: 1000,
+      allowExitOnIdle: true,
+    });
+    pool.on('error', () => {});
+    return async (params) => (await pool.query(text, params)).rows as Rows;
   });
-  pool.on('error', () => {});
-  return async (params) => (await pool.query(text, params)).rows as Rows;
 }
 
 /** JDBC's view of MySQL types: TINYINT(1)/BIT(1) are booleans, DECIMAL a number, temporal values their text. */
-const mysqlTypeCast: mysql.TypeCast = (field, next) => {
+const mysqlTypeCast: TypeCast = (field, next) => {
   if ((field.type === 'TINY' || field.type === 'BIT') && field.length === 1) {
     const b = field.type === 'BIT' ? field.buffer() : field.string();
     return b === null ? null : field.type === 'BIT' ? (b as Buffer)[0] === 1 : b === '1';
@@ -57,29 +65,32 @@ const mysqlTypeCast: mysql.TypeCast = (field, next) => {
 };
 
 function mysqlExecutor(db: DbConfig, sql: string): Executor {
-  const pool = mysql.createPool({
-    host: db.host,
-    port: db.port,
-    user: db.username,
-    password: db.password,
-    database: db.database,
-    ssl: db.sslMode ? { rejectUnauthorized: true } : undefined,
-    connectionLimit: 4,
-    maxIdle: 0,
-    idleTimeout: 1000,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    decimalNumbers: true,
-    dateStrings: true,
-    supportBigNumbers: true,
-    typeCast: mysqlTypeCast,
-    // Only bound parameters: no multi-statement strings, no client-side interpolation (execute = prepared).
-    multipleStatements: false,
+  return lazyExecutor(async () => {
+    const { default: mysql } = await import('mysql2/promise');
+    const pool = mysql.createPool({
+      host: db.host,
+      port: db.port,
+      user: db.username,
+      password: db.password,
+      database: db.database,
+      ssl: db.sslMode ? { rejectUnauthorized: true } : undefined,
+      connectionLimit: 4,
+      maxIdle: 0,
+      idleTimeout: 1000,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      decimalNumbers: true,
+      dateStrings: true,
+      supportBigNumbers: true,
+      typeCast: mysqlTypeCast,
+      // Only bound parameters: no multi-statement strings, no client-side interpolation (execute = prepared).
+      multipleStatements: false,
+    });
+    pool.on('connection', (c) => c.on('error', () => {}));
+    return async (params) => {
+      const [rows] = await pool.execute({ sql, timeout: STATEMENT_TIMEOUT_MS }, params as never);
+      return rows as Rows;
+    };
   });
-  pool.on('connection', (c) => c.on('error', () => {}));
-  return async (params) => {
-    const [rows] = await pool.execute({ sql, timeout: STATEMENT_TIMEOUT_MS }, params as never);
-    return rows as Rows;
-  };
 }
 
 /** `?` → `$n` outside quoted strings and identifiers (`'…'`, `"…"`, MySQL's `` `…` ``). */
