@@ -20,18 +20,9 @@ import { startEnrich } from '../pipeline/enrich/main';
 import { startS3Loader } from '../pipeline/s3-loader/main';
 import { startTransformer } from '../pipeline/transformer/main';
 import { startLoader } from '../pipeline/loader/main';
+import { until } from './until';
 
 const silent = pino({ level: 'silent' });
-
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 describe(`tracker → collector → enrich → transformer → loader → ${testDatabaseTarget()}`, () => {
   let emu: RunningEmulator;
