@@ -11,34 +11,15 @@
 import { enrichmentFailure } from '../../core/bad-rows-enrich';
 import { FIELD_INDEX, type EnrichedEvent, type FieldName } from '../../core/enriched-event';
 import { enrichmentInfo, entity, EnrichmentConfigError, type EnrichmentConfig } from './common';
-import { criterionMatcher, parseJsonPath, type Token } from './pii';
+import { columnEntities, criterionMatcher, parseJsonPath, selectJsonPath, type JsonColumn, type Token } from './json-path';
 import type { Enrichment } from './registry';
 import { Lru } from './lru';
-
-type JsonColumn = 'contexts' | 'derived_contexts' | 'unstruct_event';
-
-/** All values a JSONPath reaches (no descent). */
-export function selectJsonPath(doc: unknown, tokens: readonly Token[]): unknown[] {
-  let cur: unknown[] = [doc];
-  for (const t of tokens) {
-    const next: unknown[] = [];
-    for (const n of cur) {
-      if (n === null || typeof n !== 'object') continue;
-      if (t.kind === 'wildcard') next.push(...(Array.isArray(n) ? n : Object.values(n)));
-      else if (t.kind === 'index') {
-        if (Array.isArray(n) && t.index < n.length) next.push(n[t.index]);
-      } else if (!Array.isArray(n) && t.name in n) next.push((n as Record<string, unknown>)[t.name]);
-    }
-    cur = next;
-  }
-  return cur;
-}
 
 function jsonInput(e: EnrichedEvent, column: JsonColumn, matches: (s: string) => boolean, path: Token[]): string | null {
   const text = e[column];
   if (!text) return null;
   const doc = JSON.parse(text) as { data: unknown };
-  const entities = (column === 'unstruct_event' ? [doc.data] : (doc.data as unknown[])) as Array<{ schema?: string; data?: unknown }>;
+  const entities = columnEntities(column, doc);
   for (const en of entities) {
     if (!en || typeof en.schema !== 'string' || !matches(en.schema)) continue;
     const v = selectJsonPath(en.data, path)[0];

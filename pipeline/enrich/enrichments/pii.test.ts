@@ -5,7 +5,8 @@ import { enrichPayload } from '../pipeline';
 import { EnrichProcessor } from '../processor';
 import { base64url, contextsJson, getRecord, testIgluClient, unstructJson } from '../testing';
 import { buildEnrichments, inlineSources } from './index';
-import { criterionMatcher, PARENT_EVENT_SCHEMA, parseJsonPath, PII_TRANSFORMATION_SCHEMA } from './pii';
+import { PARENT_EVENT_SCHEMA, PII_TRANSFORMATION_SCHEMA } from './pii';
+import { criterionMatcher, parseJsonPath } from './json-path';
 import { enrichOne, oracleAccepts, settingsWith } from './testing';
 
 function piiConfig(pii: unknown[], hashFunction = 'SHA-256', salt = 'pepper-1', emitEvent = false) {

@@ -18,43 +18,12 @@ import type { Processor } from '../../core/bad-rows';
 import { CONTEXTS_SCHEMA, UNSTRUCT_SCHEMA } from '../sdj';
 import { enrichmentInfo, EnrichmentConfigError, type EnrichmentConfig } from './common';
 import type { Enrichment } from './registry';
+import { columnEntities, criterionMatcher, parseJsonPath, type JsonColumn, type Token } from './json-path';
 
 export const PII_TRANSFORMATION_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/pii_transformation/jsonschema/1-0-0';
 export const PARENT_EVENT_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/parent_event/jsonschema/1-0-0';
 
 const HASHES: Record<string, string> = { MD5: 'md5', 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
-
-export type Token = { kind: 'name'; name: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
-
-export function parseJsonPath(path: string): Token[] {
-  if (!path.startsWith('$')) throw new Error(`JSONPath must start with $: ${path}`);
-  const out: Token[] = [];
-  let i = 1;
-  while (i < path.length) {
-    const c = path[i];
-    if (c === '.') {
-      if (path[i + 1] === '*') {
-        out.push({ kind: 'wildcard' });
-        i += 2;
-        continue;
-      }
-      const m = /^[A-Za-z0-9_$-]+/.exec(path.slice(i + 1));
-      if (!m) throw new Error(`unsupported JSONPath at ${i}: ${path}`);
-      out.push({ kind: 'name', name: m[0] });
-      i += 1 + m[0].length;
-    } else if (c === '[') {
-      const end = path.indexOf(']', i);
-      if (end < 0) throw new Error(`unclosed [ in JSONPath: ${path}`);
-      const inner = path.slice(i + 1, end).trim();
-      if (inner === '*') out.push({ kind: 'wildcard' });
-      else if (/^\d+$/.test(inner)) out.push({ kind: 'index', index: Number(inner) });
-      else if (/^'[^']*'$|^"[^"]*"$/.test(inner)) out.push({ kind: 'name', name: inner.slice(1, -1) });
-      else throw new Error(`unsupported JSONPath selector [${inner}]: ${path}`);
-      i = end + 1;
-    } else throw new Error(`unsupported JSONPath at ${i}: ${path}`);
-  }
-  return out;
-}
 
 /** Replace every string reached by `tokens` under `node` with `f(value)`; returns the count. */
 function rewrite(node: unknown, tokens: readonly Token[], f: (s: string) => string): number {
@@ -83,19 +52,6 @@ function rewrite(node: unknown, tokens: readonly Token[], f: (s: string) => stri
   return n;
 }
 
-/** `iglu:vendor/name/format/m-r-a` with `*` wildcards in the version. */
-export function criterionMatcher(criterion: string): (schema: string) => boolean {
-  const m = /^iglu:([^/]+)\/([^/]+)\/([^/]+)\/([^-]+)-([^-]+)-([^-]+)$/.exec(criterion);
-  if (!m) throw new Error(`not a schema criterion: ${criterion}`);
-  const [, vendor, name, format, ...ver] = m as unknown as [string, string, string, string, string, string, string];
-  return (schema) => {
-    const s = /^iglu:([^/]+)\/([^/]+)\/([^/]+)\/(\d+)-(\d+)-(\d+)$/.exec(schema);
-    if (!s || s[1] !== vendor || s[2] !== name || s[3] !== format) return false;
-    return ver.every((v, i) => v === '*' || v === s[4 + i]);
-  };
-}
-
-type JsonColumn = 'contexts' | 'derived_contexts' | 'unstruct_event';
 
 type Modified =
   | { rule: number; pojo: { fieldName: string; originalValue: string; modifiedValue: string } }
@@ -181,7 +137,7 @@ export function pii(c: EnrichmentConfig): Enrichment {
         const text = ctx.event[column];
         if (!rules.length || !text) continue;
         const doc = JSON.parse(text) as { data: unknown };
-        const entities = (column === 'unstruct_event' ? [doc.data] : (doc.data as unknown[])) as Array<{ schema?: string; data?: unknown }>;
+        const entities = columnEntities(column, doc);
         let changed = 0;
         for (const e of entities)
           for (const r of rules) {

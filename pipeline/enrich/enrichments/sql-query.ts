@@ -12,13 +12,11 @@
 import type { TypeCast } from 'mysql2/promise';
 import { enrichmentFailure } from '../../core/bad-rows-enrich';
 import { FIELD_INDEX, type EnrichedEvent, type FieldName } from '../../core/enriched-event';
-import { selectJsonPath } from './api-request';
 import { enrichmentInfo, entity, EnrichmentConfigError, type EnrichmentConfig } from './common';
-import { criterionMatcher, parseJsonPath } from './pii';
+import { columnEntities, criterionMatcher, parseJsonPath, selectJsonPath, type JsonColumn } from './json-path';
 import type { Enrichment } from './registry';
 import { Lru } from './lru';
 
-type Column = 'contexts' | 'derived_contexts' | 'unstruct_event';
 type DbConfig = { host: string; port: number; sslMode: boolean; username: string; password: string; database: string };
 type Rows = Record<string, unknown>[];
 /** Runs the query with its placeholders bound. */
@@ -128,18 +126,18 @@ const NAMERS: Record<string, (s: string) => string> = {
   UPPER_CASE: (s) => s.toUpperCase(),
 };
 
-function jsonValue(e: EnrichedEvent, column: Column, matches: (s: string) => boolean, path: ReturnType<typeof parseJsonPath>): unknown {
+function jsonValue(e: EnrichedEvent, column: JsonColumn, matches: (s: string) => boolean, path: ReturnType<typeof parseJsonPath>): unknown {
   const text = e[column];
   if (!text) return undefined;
   const doc = JSON.parse(text) as { data: unknown };
-  const entities = (column === 'unstruct_event' ? [doc.data] : (doc.data as unknown[])) as Array<{ schema?: string; data?: unknown }>;
+  const entities = columnEntities(column, doc);
   for (const en of entities) if (en && typeof en.schema === 'string' && matches(en.schema)) return selectJsonPath(en.data, path)[0];
   return undefined;
 }
 
 export function sqlQuery(c: EnrichmentConfig): Enrichment {
   const p = c.parameters as {
-    inputs: Array<{ placeholder: number; pojo?: { field: string }; json?: { field: Column; schemaCriterion: string; jsonPath: string } }>;
+    inputs: Array<{ placeholder: number; pojo?: { field: string }; json?: { field: JsonColumn; schemaCriterion: string; jsonPath: string } }>;
     database: { postgresql?: DbConfig; mysql?: DbConfig };
     query: { sql: string };
     output: { expectedRows?: string; json: { schema: string; propertyNames: string; describes: 'ALL_ROWS' | 'EVERY_ROW' } };
