@@ -63,6 +63,8 @@ export interface CollectorConfig {
     maxInFlight: number;
     unhealthyAfterFailures: number;
     backoff: { minMs: number; maxMs: number };
+    /** Run the producers in a worker thread (default), off the HTTP event loop; false: in the main thread. */
+    thread: boolean;
   };
   /** `buffered`: answer once the record is queued (fast; a crash loses the buffer). `ack`: answer after Kinesis acknowledged it. */
   ackMode: AckMode;
@@ -134,6 +136,7 @@ export const collectorConfigSchema = obj({
     maxInFlight: int(4, 1),
     unhealthyAfterFailures: int(3, 1),
     backoff: obj({ minMs: int(100, 1), maxMs: int(10_000, 1) }),
+    thread: bool(true),
   }),
   ackMode: { type: 'string', enum: ['buffered', 'ack'], default: 'buffered' },
   preTerminationPeriodMs: int(0),

@@ -12,7 +12,8 @@ import type { Command } from '../cli';
 import { parsePortFlag } from '../runtime/index';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index';
 import { kinesisClient } from '../streams/aws-clients';
-import { KinesisProducer } from '../streams/kinesis-producer';
+import { KinesisProducer, type PutRecordsReport } from '../streams/kinesis-producer';
+import { KinesisProducerThread, type RecordProducer } from '../streams/producer-thread';
 import { collectorConfig, type ResolvedCollectorConfig } from './config';
 import { CollectorMetrics } from './metrics';
 import { CollectorServer } from './server';
@@ -43,8 +44,8 @@ export const COLLECTOR_VERSION: string = (() => {
 export interface RunningCollector {
   server: CollectorServer;
   port: number;
-  good: KinesisProducer;
-  bad: KinesisProducer;
+  good: RecordProducer;
+  bad: RecordProducer;
   config: ResolvedCollectorConfig;
   /** Drain and flush; resolves to the number of records that could not be flushed in time. */
   shutdown(): Promise<number>;
@@ -55,36 +56,60 @@ export async function startCollector(pipeline: PipelineConfig, opts: { logger?: 
   const config = collectorConfig(pipeline);
   if (opts.portOverride !== undefined) config.port = opts.portOverride;
   const logger = opts.logger ?? pino({ name: 'furrow-collector', level: config.logLevel });
-  // SDK retries off: the producer owns retries (backoff with jitter, health, bounded buffer).
-  const client = kinesisClient({ ...pipeline.aws, maxAttempts: 1 });
   const processor = { artifact: 'furrow-collector', version: COLLECTOR_VERSION };
-  const sinks: KinesisProducer[] = [];
+  const sinks: RecordProducer[] = [];
   const metrics = new CollectorMetrics(() =>
     sinks.map((s) => ({ stream: s.streamName, bufferedBytes: () => s.bufferedBytes, healthy: () => s.healthy })),
   );
-  const producer = (streamName: string) =>
-    new KinesisProducer({
-      client,
-      streamName,
-      byteLimit: config.sink.buffer.byteLimit,
-      recordLimit: config.sink.buffer.recordLimit,
-      // ack mode: the client is waiting, so never hold records for the batch timer; batches still form
-      // from whatever arrives while maxInFlight PutRecords calls are outstanding.
-      timeLimitMs: config.ackMode === 'ack' ? 0 : config.sink.buffer.timeLimitMs,
-      maxBufferBytes: config.sink.maxBufferBytes,
-      maxInFlight: config.sink.maxInFlight,
-      unhealthyAfterFailures: config.sink.unhealthyAfterFailures,
-      baseBackoffMs: config.sink.backoff.minMs,
-      maxBackoffMs: config.sink.backoff.maxMs,
-      onPutRecords: (r) => {
-        metrics.putRecords(r);
-        if (r.error) logger.warn({ stream: r.stream, records: r.records, attempt: r.attempt, err: String(r.error) }, 'PutRecords failed; retrying');
-        else if (r.failed > 0) logger.warn({ stream: r.stream, failed: r.failed, records: r.records, attempt: r.attempt }, 'PutRecords partially failed; retrying');
-      },
-      onHealthChange: (healthy) => (healthy ? logger.info({ stream: streamName }, 'sink healthy again') : logger.error({ stream: streamName }, 'sink unhealthy')),
+  const producerOptions = (streamName: string) => ({
+    streamName,
+    byteLimit: config.sink.buffer.byteLimit,
+    recordLimit: config.sink.buffer.recordLimit,
+    // ack mode: the client is waiting, so never hold records for the batch timer; batches still form
+    // from whatever arrives while maxInFlight PutRecords calls are outstanding.
+    timeLimitMs: config.ackMode === 'ack' ? 0 : config.sink.buffer.timeLimitMs,
+    maxBufferBytes: config.sink.maxBufferBytes,
+    maxInFlight: config.sink.maxInFlight,
+    unhealthyAfterFailures: config.sink.unhealthyAfterFailures,
+    baseBackoffMs: config.sink.backoff.minMs,
+    maxBackoffMs: config.sink.backoff.maxMs,
+  });
+  const onPutRecords = (r: PutRecordsReport) => {
+    metrics.putRecords(r);
+    if (r.error) logger.warn({ stream: r.stream, records: r.records, attempt: r.attempt, err: String(r.error) }, 'PutRecords failed; retrying');
+    else if (r.failed > 0) logger.warn({ stream: r.stream, failed: r.failed, records: r.records, attempt: r.attempt }, 'PutRecords partially failed; retrying');
+  };
+  const onHealthChange = (stream: string, healthy: boolean) =>
+    healthy ? logger.info({ stream }, 'sink healthy again') : logger.error({ stream }, 'sink unhealthy');
+  let good: RecordProducer;
+  let bad: RecordProducer;
+  let closeSinks: (timeoutMs: number) => Promise<number>;
+  if (config.sink.thread) {
+    // The PutRecords work (signing, serialising, the socket) runs in a worker thread, off the HTTP loop.
+    const thread = new KinesisProducerThread({
+      aws: pipeline.aws,
+      streams: [producerOptions(config.goodStream), producerOptions(config.badStream)],
+      handOffMs: config.ackMode === 'ack' ? 0 : 1,
+      onPutRecords,
+      onHealthChange,
+      onThreadError: (err) => logger.fatal({ err: err.stack ?? String(err) }, 'producer thread died: its buffered records are lost'),
     });
-  const good = producer(config.goodStream);
-  const bad = producer(config.badStream);
+    good = thread.producers[0]!;
+    bad = thread.producers[1]!;
+    closeSinks = (timeoutMs) => thread.close(timeoutMs);
+  } else {
+    // SDK retries off: the producer owns retries (backoff with jitter, health, bounded buffer).
+    const client = kinesisClient({ ...pipeline.aws, maxAttempts: 1 });
+    const producer = (streamName: string) =>
+      new KinesisProducer({ client, ...producerOptions(streamName), onPutRecords, onHealthChange: (healthy) => onHealthChange(streamName, healthy) });
+    good = producer(config.goodStream);
+    bad = producer(config.badStream);
+    closeSinks = async (timeoutMs) => {
+      const lost = (await Promise.all([good.close(timeoutMs), bad.close(timeoutMs)])).reduce((a, b) => a + b, 0);
+      client.destroy();
+      return lost;
+    };
+  }
   sinks.push(good, bad);
   const server = new CollectorServer({
     config,
@@ -109,8 +134,7 @@ export async function startCollector(pipeline: PipelineConfig, opts: { logger?: 
       await server.close(Math.min(config.shutdownTimeoutMs, config.networking.responseHeaderTimeoutMs));
       const buffered = { good: good.bufferedRecords, bad: bad.bufferedRecords };
       const remaining = Math.max(1, config.shutdownTimeoutMs - (Date.now() - started));
-      const lost = (await Promise.all([good.close(remaining), bad.close(remaining)])).reduce((a, b) => a + b, 0);
-      client.destroy();
+      const lost = await closeSinks(remaining);
       if (lost > 0) logger.error({ lost, buffered }, 'shutdown: records could not be flushed in time');
       else logger.info({ flushed: buffered, ms: Date.now() - started }, 'shutdown: buffers flushed');
       return lost;

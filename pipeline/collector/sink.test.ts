@@ -13,7 +13,8 @@ const waitFor = async (cond: () => boolean | Promise<boolean>, timeoutMs = 10_00
   }
 };
 
-describe('collector sink: back-pressure, health, ack mode (emulator fault injection)', () => {
+// Both sink placements: the producers in a worker thread (the default) and in the HTTP thread (`sink.thread: false`).
+describe.each([true, false])('collector sink (sink.thread %s): back-pressure, health, ack mode (emulator fault injection)', (thread) => {
   let h: Harness;
   beforeAll(async () => {
     h = await harness();
@@ -22,7 +23,7 @@ describe('collector sink: back-pressure, health, ack mode (emulator fault inject
   afterAll(async () => h?.stop());
 
   it('answers 503 when the buffer is full under a stalled sink, keeps memory bounded, and recovers after', async () => {
-    const c = await h.start({ sink: { maxBufferBytes: 1_048_576, maxInFlight: 1, buffer: { timeLimitMs: 0, recordLimit: 500, byteLimit: 3_145_728 } } });
+    const c = await h.start({ sink: { thread, maxBufferBytes: 1_048_576, maxInFlight: 1, buffer: { timeLimitMs: 0, recordLimit: 500, byteLimit: 3_145_728 } } });
     await setFaults(h.emu.endpoint, [{ service: 'kinesis', operation: 'PutRecords', latencyMs: 1500 }]);
     const body = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data: [{ e: 'pv', pad: 'x'.repeat(100_000) }] });
     const statuses: number[] = [];
@@ -50,7 +51,7 @@ describe('collector sink: back-pressure, health, ack mode (emulator fault inject
   });
 
   it('/health and /sink-health fail while the sink is unhealthy and recover when it is back; no record is lost', async () => {
-    const c = await h.start();
+    const c = await h.start({ sink: { thread } });
     await setFaults(h.emu.endpoint, [{ service: 'kinesis', operation: 'PutRecords', error: '500' }]);
     expect((await send(c.url, { path: '/i?e=pv&during=outage' })).status).toBe(200);
     await waitFor(async () => (await send(c.url, { path: '/health' })).status === 503);
@@ -65,7 +66,7 @@ describe('collector sink: back-pressure, health, ack mode (emulator fault inject
   });
 
   it('ackMode "ack": the answer waits for the Kinesis acknowledgement, so the record is on the stream when the client hears 200', async () => {
-    const c = await h.start({ ackMode: 'ack', sink: { buffer: { timeLimitMs: 30_000, recordLimit: 500, byteLimit: 3_145_728 } } });
+    const c = await h.start({ ackMode: 'ack', sink: { thread, buffer: { timeLimitMs: 30_000, recordLimit: 500, byteLimit: 3_145_728 } } });
     await setFaults(h.emu.endpoint, [{ service: 'kinesis', operation: 'PutRecords', latencyMs: 300 }]);
     const t0 = Date.now();
     const r = await send(c.url, { path: '/i?e=pv&mode=ack' });
@@ -79,7 +80,7 @@ describe('collector sink: back-pressure, health, ack mode (emulator fault inject
   });
 
   it('ackMode "buffered": the answer does not wait for Kinesis', async () => {
-    const c = await h.start({ sink: { buffer: { timeLimitMs: 0, recordLimit: 500, byteLimit: 3_145_728 } } });
+    const c = await h.start({ sink: { thread, buffer: { timeLimitMs: 0, recordLimit: 500, byteLimit: 3_145_728 } } });
     await setFaults(h.emu.endpoint, [{ service: 'kinesis', operation: 'PutRecords', latencyMs: 3000 }]);
     const t0 = Date.now();
     expect((await send(c.url, { path: '/i?mode=buffered' })).status).toBe(200);
@@ -88,7 +89,7 @@ describe('collector sink: back-pressure, health, ack mode (emulator fault inject
   });
 
   it('ackMode "ack" against a dead sink: 408 once responseHeaderTimeoutMs passes', async () => {
-    const c = await h.start({ ackMode: 'ack', networking: { responseHeaderTimeoutMs: 400 } });
+    const c = await h.start({ ackMode: 'ack', sink: { thread }, networking: { responseHeaderTimeoutMs: 400 } });
     await setFaults(h.emu.endpoint, [{ service: 'kinesis', operation: 'PutRecords', error: 'throttle' }]);
     const t0 = Date.now();
     const r = await send(c.url, { method: 'POST', path: TP2, body: '{}' });

@@ -43,7 +43,7 @@ export async function harness(): Promise<Harness> {
         JSON.stringify({
           aws: emulatorSettings(emu.endpoint),
           streams: { raw, bad1: bad },
-          collector: { port: 0, sink: { buffer: { timeLimitMs: 20 }, backoff: { minMs: 10, maxMs: 200 } }, ...collector },
+          collector: { port: 0, ...collector, sink: { buffer: { timeLimitMs: 20 }, backoff: { minMs: 10, maxMs: 200 }, ...(collector.sink as object | undefined) } },
         }),
       );
       const running = await startCollector(pipeline, { logger: pino({ level: 'silent' }) });

@@ -206,12 +206,9 @@ export class KinesisProducer {
    * `onFailed` runs if the record is refused now or given up on later, `onAcked` once Kinesis acknowledged it.
    */
   add(record: ProducerRecord, onFailed: (err: Error) => void, onAcked: () => void = noop): void {
+    const bytes = admitRecord(this.streamName, record, this.closed, this.unacked, this.maxBufferBytes);
+    if (typeof bytes !== 'number') return onFailed(bytes);
     const key = record.partitionKey;
-    if (this.closed) return onFailed(new ProducerClosedError(this.streamName));
-    if (key.length < 1 || key.length > 256) return onFailed(new InvalidPartitionKeyError(key.length));
-    const bytes = record.data.byteLength + Buffer.byteLength(key, 'utf8');
-    if (bytes > KINESIS_MAX_RECORD_BYTES) return onFailed(new RecordTooLargeError(this.streamName, bytes));
-    if (this.unacked + bytes > this.maxBufferBytes) return onFailed(new BufferFullError(this.streamName, this.unacked, bytes, this.maxBufferBytes));
     this.queue.push({ data: record.data, key, bytes, enqueuedAt: Date.now(), attempts: 0, lastError: '', resolve: onAcked, reject: onFailed });
     this.queuedBytes += bytes;
     this.unacked += bytes;
@@ -390,6 +387,20 @@ export class KinesisProducer {
   private notifyIdle(): void {
     for (const w of this.idleWaiters.splice(0)) w();
   }
+}
+
+/**
+ * The checks every producer makes before taking a record: its size (data + partition key bytes), or the
+ * error to fail it with now (closed, key length, Kinesis's record limit, the buffer bound).
+ */
+export function admitRecord(stream: string, record: ProducerRecord, closed: boolean, unacked: number, maxBufferBytes: number): number | Error {
+  const key = record.partitionKey;
+  if (closed) return new ProducerClosedError(stream);
+  if (key.length < 1 || key.length > 256) return new InvalidPartitionKeyError(key.length);
+  const bytes = record.data.byteLength + Buffer.byteLength(key, 'utf8');
+  if (bytes > KINESIS_MAX_RECORD_BYTES) return new RecordTooLargeError(stream, bytes);
+  if (unacked + bytes > maxBufferBytes) return new BufferFullError(stream, unacked, bytes, maxBufferBytes);
+  return bytes;
 }
 
 function clamp(n: number, lo: number, hi: number): number {
