@@ -63,7 +63,11 @@ export interface CollectorConfig {
     maxInFlight: number;
     unhealthyAfterFailures: number;
     backoff: { minMs: number; maxMs: number };
-    /** Run the producers in a worker thread (default), off the HTTP event loop; false: in the main thread. */
+    /**
+     * Run the producers in a worker thread, off the HTTP event loop (default false). On an instance with a core
+     * to spare it raises the HTTP loop's capacity (~38 → ~28 µs of main-thread CPU per tp2 POST); it costs
+     * ~80 MB more peak RSS (a second V8 heap) and gains nothing when every core is busy anyway.
+     */
     thread: boolean;
   };
   /** `buffered`: answer once the record is queued (fast; a crash loses the buffer). `ack`: answer after Kinesis acknowledged it. */
@@ -136,7 +140,7 @@ export const collectorConfigSchema = obj({
     maxInFlight: int(4, 1),
     unhealthyAfterFailures: int(3, 1),
     backoff: obj({ minMs: int(100, 1), maxMs: int(10_000, 1) }),
-    thread: bool(true),
+    thread: bool(false),
   }),
   ackMode: { type: 'string', enum: ['buffered', 'ack'], default: 'buffered' },
   preTerminationPeriodMs: int(0),

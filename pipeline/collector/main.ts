@@ -89,7 +89,7 @@ export async function startCollector(pipeline: PipelineConfig, opts: { logger?: 
     const thread = new KinesisProducerThread({
       aws: pipeline.aws,
       streams: [producerOptions(config.goodStream), producerOptions(config.badStream)],
-      handOffMs: config.ackMode === 'ack' ? 0 : 1,
+      handOffMs: config.ackMode === 'ack' ? 0 : 5,
       onPutRecords,
       onHealthChange,
       onThreadError: (err) => logger.fatal({ err: err.stack ?? String(err) }, 'producer thread died: its buffered records are lost'),

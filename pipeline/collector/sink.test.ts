@@ -13,7 +13,7 @@ const waitFor = async (cond: () => boolean | Promise<boolean>, timeoutMs = 10_00
   }
 };
 
-// Both sink placements: the producers in a worker thread (the default) and in the HTTP thread (`sink.thread: false`).
+// Both sink placements: the producers in the HTTP thread (the default) and in a worker thread (`sink.thread: true`).
 describe.each([true, false])('collector sink (sink.thread %s): back-pressure, health, ack mode (emulator fault injection)', (thread) => {
   let h: Harness;
   beforeAll(async () => {

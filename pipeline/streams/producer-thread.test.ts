@@ -44,9 +44,9 @@ describe('KinesisProducerThread: producers in a worker thread, against the emula
     const reports: PutRecordsReport[] = [];
     const { thread, names } = await start([{ recordLimit: 50, timeLimitMs: 20 }, { timeLimitMs: 20 }], { reports });
     const [a, b] = thread.producers;
-    // binary data, multi-byte keys, an empty record and one of 100 KB
+    // binary data, multi-byte keys, an empty record, records of 100 and 300 KB
     const data = Array.from({ length: 120 }, (_, i) => Buffer.from(Array.from({ length: (i * 37) % 300 }, (_, j) => (i + j) % 256)));
-    data.push(Buffer.alloc(100_000, 7));
+    data.push(Buffer.alloc(100_000, 7), Buffer.alloc(300_000, 9)); // the second is larger than a hand-over chunk
     const keys = data.map((_, i) => (i % 3 === 0 ? `clé-${i}-🌾` : `k${i}`));
     await Promise.all(data.map((d, i) => a!.put(rec(d, keys[i]))));
     await b!.put(rec('other stream'));

@@ -8,9 +8,11 @@
  *
  * The main thread keeps what callers need synchronously — the unacknowledged-bytes bound (`canAccept`,
  * back-pressure), the health flag, the per-record callbacks — and hands records over in batches: they are
- * framed into one buffer and transferred (zero-copy) every `handOffMs` or every 256 KiB, so one message
+ * framed into a 256 KiB chunk that is transferred (zero-copy) every `handOffMs` or when full, so one message
  * carries many records. The worker feeds them to ordinary `KinesisProducer`s (same batching, retries,
- * health) and reports back which records were acknowledged or given up, per PutRecords call.
+ * health) and reports back which records were acknowledged or given up, per PutRecords call. Once every
+ * record of a chunk is settled the worker transfers the chunk back and it is written again: the hand-over
+ * allocates nothing in the steady state, and the memory in circulation follows the unacknowledged bytes.
  *
  * Frame of one record: u8 stream, u32 id, u16 key bytes, key (UTF-8), u32 data bytes, data.
  */
@@ -62,7 +64,8 @@ export type FromWorker =
   | { t: 'settled'; stream: number; acked: Uint32Array; failed: Array<[id: number, name: string, message: string]> }
   | { t: 'report'; report: Omit<PutRecordsReport, 'error'> & { error?: string } }
   | { t: 'health'; stream: number; healthy: boolean }
-  | { t: 'closed'; stream: number; lost: number };
+  | { t: 'closed'; stream: number; lost: number }
+  | { t: 'chunk'; buf: ArrayBuffer };
 
 /** Main → worker messages. */
 export type ToWorker =
@@ -75,7 +78,9 @@ export interface WorkerData {
   streams: ThreadedProducerOptions[];
 }
 
-const HAND_OFF_BYTES = 256 * 1024;
+const CHUNK_BYTES = 256 * 1024;
+/** Free chunks kept for reuse (beyond that, returned chunks are left to the GC). */
+const POOL_MAX = 64;
 const noop = () => {};
 
 interface Pending {
@@ -88,9 +93,10 @@ export class KinesisProducerThread {
   readonly producers: ThreadedKinesisProducer[];
   private readonly worker: Worker;
   private readonly handOffMs: number;
-  /** Frames not yet handed over; reused (each hand-over copies the used part into a transferred buffer). */
-  private scratch = Buffer.allocUnsafeSlow(HAND_OFF_BYTES + 64 * 1024);
+  /** The chunk being filled with frames, and the free chunks the worker gave back. */
+  private chunk: Buffer | undefined;
   private used = 0;
+  private readonly pool: ArrayBuffer[] = [];
   private handOffScheduled = false;
   private readonly handOffNow = () => {
     this.handOffScheduled = false;
@@ -134,11 +140,12 @@ export class KinesisProducerThread {
   enqueue(stream: number, id: number, key: string, data: Uint8Array): void {
     const keyBytes = Buffer.byteLength(key, 'utf8');
     const size = 11 + keyBytes + data.byteLength;
-    if (this.used + size > this.scratch.length) {
-      this.handOff();
-      if (size > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(size);
+    if (this.chunk !== undefined && this.used + size > this.chunk.length) this.handOff();
+    if (this.chunk === undefined) {
+      const ab = size <= CHUNK_BYTES ? (this.pool.pop() ?? new ArrayBuffer(CHUNK_BYTES)) : new ArrayBuffer(size);
+      this.chunk = Buffer.from(ab);
     }
-    const b = this.scratch;
+    const b = this.chunk;
     let o = this.used;
     b[o] = stream;
     b.writeUInt32LE(id, o + 1);
@@ -148,7 +155,7 @@ export class KinesisProducerThread {
     b.writeUInt32LE(data.byteLength, o);
     b.set(data, o + 4);
     this.used = o + 4 + data.byteLength;
-    if (this.used >= HAND_OFF_BYTES) this.handOff();
+    if (this.used === b.length) this.handOff();
     else if (!this.handOffScheduled) {
       this.handOffScheduled = true;
       if (this.handOffMs === 0) setImmediate(this.handOffNow);
@@ -171,12 +178,13 @@ export class KinesisProducerThread {
   }
 
   private handOff(): void {
-    if (this.used === 0) return;
+    const chunk = this.chunk;
+    if (chunk === undefined || this.used === 0) return;
     const length = this.used;
+    this.chunk = undefined;
     this.used = 0;
     if (this.dead) return;
-    const buf = new ArrayBuffer(length);
-    new Uint8Array(buf).set(this.scratch.subarray(0, length));
+    const buf = chunk.buffer as ArrayBuffer;
     this.worker.postMessage({ t: 'records', buf, length } satisfies ToWorker, [buf]);
   }
 
@@ -189,6 +197,9 @@ export class KinesisProducerThread {
       case 'health':
         this.producers[m.stream]!.setHealthy(m.healthy);
         return this.opts.onHealthChange?.(this.producers[m.stream]!.streamName, m.healthy);
+      case 'chunk':
+        if (m.buf.byteLength === CHUNK_BYTES && this.pool.length < POOL_MAX) this.pool.push(m.buf);
+        return;
       case 'closed': {
         const w = this.closeWaiters.get(m.stream);
         this.closeWaiters.delete(m.stream);

@@ -56,11 +56,19 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
-/** Feed one hand-over's frames to the producers; the records' data stay views of the transferred buffer. */
+/**
+ * Feed one hand-over's frames to the producers. The records' data stay views of the transferred chunk; once
+ * every one of them is settled (acknowledged or given up) the chunk goes back to the main thread for reuse.
+ */
 function receive(buf: ArrayBuffer, length: number): void {
   const bytes = new Uint8Array(buf, 0, length);
   const view = new DataView(buf, 0, length);
   const text = Buffer.from(buf, 0, length);
+  let unsettled = 1; // the loop's own hold, released after the last frame
+  const settledOne = () => {
+    // The producer no longer reads a record's bytes once it is settled; the views detach on transfer.
+    if (--unsettled === 0) port.postMessage({ t: 'chunk', buf } satisfies FromWorker, [buf]);
+  };
   let o = 0;
   while (o < length) {
     const s = bytes[o]!;
@@ -71,18 +79,22 @@ function receive(buf: ArrayBuffer, length: number): void {
     const dataLen = view.getUint32(o, true);
     const data = bytes.subarray(o + 4, o + 4 + dataLen);
     o += 4 + dataLen;
+    unsettled++;
     producers[s]!.add(
       { data, partitionKey },
       (err) => {
         failed[s]!.push([id, err.name, err.message]);
         scheduleSettled();
+        settledOne();
       },
       () => {
         acked[s]!.push(id);
         scheduleSettled();
+        settledOne();
       },
     );
   }
+  settledOne();
 }
 
 function errorText(err: unknown): string {
