@@ -27,13 +27,13 @@ export interface KinesisOptions {
   /** Open shards allowed across the account (AWS's default quota is 500 in most regions). */
   shardLimit?: number;
   /**
-   * Bytes of each shard's newest records kept as ready-to-send objects (default 4 MiB: seconds of traffic, what a
-   * consumer at the tip reads); older records move off the JS heap and are rebuilt when read. A larger hot tier
-   * costs the writer more: every record kept as an object is copied by the young-generation GC before it is
-   * demoted (measured: 64 MiB made PutRecords ~20% dearer per record). Tests set it tiny to exercise both tiers.
+   * Bytes of each shard's newest records kept as ready-to-send objects (default 64 MiB); older records move off
+   * the JS heap and are rebuilt when read. Tests set it tiny to exercise both tiers. The trade-off, measured in
+   * session 3: 4 MiB made PutRecords ~20% cheaper per record (the young-generation GC copies every hot record
+   * before it is demoted) but GetRecords ~35% dearer in `npm run bench -- emulator`; reads won.
    */
   hotBytesPerShard?: number;
-  /** The same bound across all shards together (default 64 MiB), well under V8's heap limit. */
+  /** The same bound across all shards together (default 512 MiB), well under V8's heap limit. */
   hotBytesTotal?: number;
 }
 
@@ -95,7 +95,7 @@ export class KinesisService implements JsonService {
     this.strict = options.strict ?? false;
     this.createDelayMs = options.createDelayMs ?? 0;
     this.shardLimit = options.shardLimit ?? 500;
-    this.hotBudget = { perShard: options.hotBytesPerShard ?? 4 * MIB, total: options.hotBytesTotal ?? 64 * MIB, used: 0 };
+    this.hotBudget = { perShard: options.hotBytesPerShard ?? 64 * MIB, total: options.hotBytesTotal ?? 512 * MIB, used: 0 };
     this.ops = {
       CreateStream: (i) => this.createStream(i),
       DeleteStream: (i) => this.deleteStream(i),
