@@ -2,10 +2,11 @@
  * `npm run bench -- collector`: the collector's HTTP throughput against a bare node:http server that only
  * answers 200, in the same run. Three child processes: the AWS emulator, the collector (writing to the
  * emulator's raw stream), and the bare server. autocannon (in this process) sends tp2 POSTs of one ~1 KB
- * event, then GET /i pixels, to each, in slices that alternate between the two servers. Reported: req/s,
- * p99 latency, server CPU per request, and the collector's peak RSS (VmHWM from /proc, else sampled `ps` RSS).
+ * event, then GET /i pixels, to each, in slices that alternate between the two servers; then wrk does the same
+ * if it is installed. Reported: req/s, p99 latency, CPU per request (whole server, its event-loop thread, the
+ * load generator, the emulator), and the collector's peak RSS (VmHWM from /proc, else sampled `ps` RSS).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -160,11 +161,14 @@ class RssWatcher {
   }
 }
 
-/** CPU time (user + system) a process has used, in µs; undefined off Linux. */
-function cpuMicros(pid: number | undefined): number | undefined {
+/**
+ * CPU time (user + system) a process has used, in µs; with `mainThread`, only its main thread's (the one that
+ * runs the JavaScript event loop: for an HTTP server, the loop whose capacity caps its req/s). Undefined off Linux.
+ */
+function cpuMicros(pid: number | undefined, mainThread = false): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10_000; // clock ticks of 10 ms
   } catch {
     return undefined;
@@ -175,6 +179,10 @@ interface Load {
   /** Server (and emulator) CPU µs per request during the run, when /proc is available. */
   cpuPerRequest?: number;
   emulatorCpuPerRequest?: number;
+  /** The server's main (event-loop) thread's CPU µs per request. */
+  mainCpuPerRequest?: number;
+  /** The load generator's CPU µs per request. */
+  loadCpuPerRequest?: number;
   rps: number;
   p99: number;
   p50: number;
@@ -186,6 +194,8 @@ interface Load {
   /** Server and emulator CPU µs over the run. */
   cpu?: number;
   emulatorCpu?: number;
+  mainCpu?: number;
+  loadCpu?: number;
 }
 
 /**
@@ -209,6 +219,14 @@ function combine(slices: Load[]): Load {
     out.cpu = sum((l) => l.cpu!);
     out.cpuPerRequest = out.cpu / n;
   }
+  for (const [total, per] of [
+    ['mainCpu', 'mainCpuPerRequest'],
+    ['loadCpu', 'loadCpuPerRequest'],
+  ] as const)
+    if (slices.every((l) => l[total] !== undefined) && n > 0) {
+      out[total] = sum((l) => l[total]!);
+      out[per] = out[total] / n;
+    }
   if (slices.every((l) => l.emulatorCpu !== undefined) && n > 0) {
     out.emulatorCpu = sum((l) => l.emulatorCpu!);
     out.emulatorCpuPerRequest = out.emulatorCpu / n;
@@ -228,6 +246,45 @@ async function load(url: string, opts: { method: 'GET' | 'POST'; path: string; b
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds }),
   });
   return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, seconds: r.duration };
+}
+
+/** Whether Debian's `wrk` (a C load generator, much lighter than autocannon) is installed. */
+function haveWrk(): boolean {
+  return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+}
+
+/** The same load from `wrk -t1` (Lua script for the POST body and headers); its CPU read from /proc while it runs. */
+async function loadWrk(url: string, opts: { method: 'GET' | 'POST'; path: string; bodyFile?: string; seconds: number; connections: number; dir: string }): Promise<Load> {
+  const script = join(opts.dir, `${opts.method}.lua`);
+  writeFileSync(
+    script,
+    (opts.bodyFile ? `local f = io.open(${JSON.stringify(opts.bodyFile)}, "rb"); wrk.body = f:read("*all"); f:close()\nwrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json; charset=UTF-8"\n` : '') +
+      'wrk.headers["User-Agent"] = "Mozilla/5.0 (bench)"\nwrk.headers["Cookie"] = "sp=0d3f5b4e-8c1a-4e6b-9f7d-2c3b4a5e6f70"\n',
+  );
+  const child = spawn('wrk', ['-t1', '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', '-s', script, url + opts.path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let cpu: number | undefined;
+  const poll = setInterval(() => (cpu = cpuMicros(child.pid) ?? cpu), 50);
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  clearInterval(poll);
+  const total = /(\d+) requests in ([\d.]+)s/.exec(out);
+  if (code !== 0 || !total) throw new Error(`wrk failed (${code}):\n${out}`);
+  const ms = (m: RegExpExecArray | null) => (m ? Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]!]! : NaN);
+  const n = Number(total[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: n / Number(total[2]),
+    p99: ms(/99%\s+([\d.]+)(us|ms|s)/.exec(out)),
+    p50: ms(/50%\s+([\d.]+)(us|ms|s)/.exec(out)),
+    ok: n - non2xx,
+    non2xx,
+    errors: socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    seconds: Number(total[2]),
+    loadCpu: cpu,
+  };
 }
 
 async function metricsSum(url: string, name: string): Promise<number> {
@@ -251,6 +308,9 @@ export const bench: Bench = async ({ quick }) => {
     `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; shared and noisy machine: autocannon, the collector and the emulator compete for the same cores`,
     `autocannon ${connections} connections, ${seconds} s per server and route in ${slices} alternating slices (req/s over all slices, p99 of the worst slice) after ${warmup} warm-up requests per server and route; tp2 body ${Buffer.byteLength(body)} B (one page view); GET /i with a ${PIXEL_PATH.length}-char querystring`,
   ];
+  // FURROW_BENCH_COLLECTOR_SINK_THREAD=1 measures the collector with `sink.thread: true` (producers in a worker thread).
+  const sinkThread = process.env.FURROW_BENCH_COLLECTOR_SINK_THREAD === '1';
+  notes.push(`collector config: defaults, sink.thread ${sinkThread}`);
   const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-collector-'));
   try {
     const emuPort = await freePort();
@@ -267,7 +327,7 @@ export const bench: Bench = async ({ quick }) => {
       configFile,
       JSON.stringify({
         aws: { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
-        collector: { port: 0, logLevel: 'info', sink: { buffer: { timeLimitMs: 500, recordLimit: 500, byteLimit: 3_145_728 } } },
+        collector: { port: 0, logLevel: 'info', sink: { thread: sinkThread, buffer: { timeLimitMs: 500, recordLimit: 500, byteLimit: 3_145_728 } } },
       }),
     );
     const collector = await startChild([join(ROOT, 'bin', 'furrow.mjs'), 'collector', '--config', configFile], 'collector', jsonPort((j) => String(j.msg).startsWith('collector listening')));
@@ -276,15 +336,25 @@ export const bench: Bench = async ({ quick }) => {
     const bareUrl = `http://127.0.0.1:${bare.port}`;
     const rss = new RssWatcher(collector.child.pid!);
 
-    const run = async (url: string, method: 'GET' | 'POST', duration: number | { amount: number }) => {
+    const bodyFile = join(dir, 'tp2-body.json');
+    writeFileSync(bodyFile, body);
+    const run = async (url: string, method: 'GET' | 'POST', duration: number | { amount: number }, generator: 'autocannon' | 'wrk' = 'autocannon') => {
       const path = method === 'POST' ? '/com.snowplowanalytics.snowplow/tp2' : PIXEL_PATH;
       const server = url === collectorUrl ? collector.child.pid : bare.child.pid;
-      const [s0, e0] = [cpuMicros(server), cpuMicros(emulator.child.pid)];
-      const r = await load(url, { method, path, body: method === 'POST' ? body : undefined, ...(typeof duration === 'number' ? { seconds: duration } : duration), connections });
+      const [s0, m0, e0, l0] = [cpuMicros(server), cpuMicros(server, true), cpuMicros(emulator.child.pid), process.cpuUsage()];
+      const r =
+        generator === 'wrk'
+          ? await loadWrk(url, { method, path, bodyFile: method === 'POST' ? bodyFile : undefined, seconds: duration as number, connections, dir })
+          : await load(url, { method, path, body: method === 'POST' ? body : undefined, ...(typeof duration === 'number' ? { seconds: duration } : duration), connections });
+      if (generator === 'autocannon') {
+        const l = process.cpuUsage(l0);
+        r.loadCpu = l.user + l.system;
+      }
       // the buffered records' PutRecords calls finish within the time limit: count their CPU too
       if (url === collectorUrl) await new Promise((res) => setTimeout(res, 700));
-      const [s1, e1] = [cpuMicros(server), cpuMicros(emulator.child.pid)];
+      const [s1, m1, e1] = [cpuMicros(server), cpuMicros(server, true), cpuMicros(emulator.child.pid)];
       if (s0 !== undefined && s1 !== undefined) r.cpu = s1 - s0;
+      if (m0 !== undefined && m1 !== undefined) r.mainCpu = m1 - m0;
       if (e0 !== undefined && e1 !== undefined) r.emulatorCpu = e1 - e0;
       return r;
     };
@@ -292,17 +362,22 @@ export const bench: Bench = async ({ quick }) => {
     // request path and the SDK's PutRecords serialisation (cold, the first POSTs cost ~10x more CPU).
     for (const url of [collectorUrl, bareUrl]) for (const method of ['POST', 'GET'] as const) await run(url, method, { amount: warmup });
     const results: Record<string, Load> = {};
-    for (const method of ['POST', 'GET'] as const) {
-      const bareSlices: Load[] = [];
-      const collectorSlices: Load[] = [];
-      for (let i = 0; i < slices; i++) {
-        bareSlices.push(await run(bareUrl, method, seconds / slices));
-        collectorSlices.push(await run(collectorUrl, method, seconds / slices));
+    // autocannon (the issue's load generator) always; wrk too when installed: on a 2-core machine autocannon's own
+    // CPU per request exceeds the bare server's, so the load generator takes much of what the servers could use.
+    const generators = haveWrk() ? (['autocannon', 'wrk'] as const) : (['autocannon'] as const);
+    if (generators.length === 1) notes.push('wrk is not installed (apt-get install wrk): only the autocannon figures were taken');
+    for (const generator of generators)
+      for (const method of ['POST', 'GET'] as const) {
+        const bareSlices: Load[] = [];
+        const collectorSlices: Load[] = [];
+        for (let i = 0; i < slices; i++) {
+          bareSlices.push(await run(bareUrl, method, seconds / slices, generator));
+          collectorSlices.push(await run(collectorUrl, method, seconds / slices, generator));
+        }
+        const name = (method === 'POST' ? 'Post' : 'Get') + (generator === 'wrk' ? 'Wrk' : '');
+        results[`bare${name}`] = combine(bareSlices);
+        results[`collector${name}`] = combine(collectorSlices);
       }
-      const name = method === 'POST' ? 'Post' : 'Get';
-      results[`bare${name}`] = combine(bareSlices);
-      results[`collector${name}`] = combine(collectorSlices);
-    }
     const peakRss = rss.peak();
     rss.stop();
 
@@ -320,16 +395,21 @@ export const bench: Bench = async ({ quick }) => {
       `measured runs: collector POST ${results.collectorPost.ok} ok / ${results.collectorPost.non2xx} non-2xx / ${results.collectorPost.errors} errors; GET ${results.collectorGet.ok} ok / ${results.collectorGet.non2xx} non-2xx / ${results.collectorGet.errors} errors (${accepted} total)`,
       `p50: collector POST ${results.collectorPost.p50} ms, GET ${results.collectorGet.p50} ms; bare POST ${results.barePost.p50} ms, GET ${results.bareGet.p50} ms`,
       `emulator CPU per collector request (Kinesis PutRecords work the bare server does not have): POST ${results.collectorPost.emulatorCpuPerRequest?.toFixed(0) ?? '?'} µs, GET ${results.collectorGet.emulatorCpuPerRequest?.toFixed(0) ?? '?'} µs`,
+      ...Object.entries(results).map(
+        ([k, r]) => `${k}: load generator ${r.loadCpuPerRequest?.toFixed(1) ?? '?'} µs CPU per request; server ${r.cpuPerRequest?.toFixed(1) ?? '?'} µs (event-loop thread ${r.mainCpuPerRequest?.toFixed(1) ?? '?'} µs)`,
+      ),
       `load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     );
     await stop(collector.child);
     await stop(bare.child);
 
     const metrics: BenchMetric[] = [];
-    for (const [kind, c, b] of [
-      ['tp2 POST (1 event)', results.collectorPost, results.barePost],
-      ['GET /i pixel', results.collectorGet, results.bareGet],
-    ] as const) {
+    const rows: Array<[string, Load, Load]> = [
+      ['tp2 POST (1 event)', results.collectorPost!, results.barePost!],
+      ['GET /i pixel', results.collectorGet!, results.bareGet!],
+    ];
+    if (results.collectorPostWrk) rows.push(['wrk: tp2 POST (1 event)', results.collectorPostWrk, results.barePostWrk!], ['wrk: GET /i pixel', results.collectorGetWrk!, results.bareGetWrk!]);
+    for (const [kind, c, b] of rows) {
       const ratio = c.rps / b.rps;
       metrics.push({
         name: `${kind} req/s`,
@@ -349,6 +429,7 @@ export const bench: Bench = async ({ quick }) => {
         goal: '< 50 ms',
         pass: c.p99 < 50,
       });
+      if (kind.startsWith('wrk')) continue;
       if (c.cpuPerRequest !== undefined && b.cpuPerRequest !== undefined)
         metrics.push({
           name: `${kind} server CPU per request (ratio = bare/collector, the capacity ratio on an idle machine)`,
@@ -356,6 +437,14 @@ export const bench: Bench = async ({ quick }) => {
           unit: 'µs',
           baseline: { name: 'bare node:http 200', value: b.cpuPerRequest },
           ratio: b.cpuPerRequest / c.cpuPerRequest,
+        });
+      if (c.mainCpuPerRequest !== undefined && b.mainCpuPerRequest !== undefined)
+        metrics.push({
+          name: `${kind} event-loop thread CPU per request (ratio = bare/collector: the req/s ceiling ratio with a core to spare)`,
+          value: c.mainCpuPerRequest,
+          unit: 'µs',
+          baseline: { name: 'bare node:http 200', value: b.mainCpuPerRequest },
+          ratio: b.mainCpuPerRequest / c.mainCpuPerRequest,
         });
     }
     metrics.push({ name: 'collector peak RSS', value: peakRss / 2 ** 20, unit: 'MiB', goal: '< 256 MiB', pass: peakRss < 256 * 2 ** 20 });
