@@ -65,8 +65,8 @@ export interface CollectorConfig {
     backoff: { minMs: number; maxMs: number };
     /**
      * Run the producers in a worker thread, off the HTTP event loop (default false). On an instance with a core
-     * to spare it raises the HTTP loop's capacity (~38 → ~28 µs of main-thread CPU per tp2 POST); it costs
-     * ~80 MB more peak RSS (a second V8 heap) and gains nothing when every core is busy anyway.
+     * to spare it raises the HTTP loop's capacity (~40 → ~31–36 µs of main-thread CPU per tp2 POST); it costs
+     * ~80–100 MB more peak RSS (a second V8 heap) and gains nothing when every core is busy anyway.
      */
     thread: boolean;
   };
