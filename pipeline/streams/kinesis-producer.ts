@@ -407,7 +407,8 @@ function clamp(n: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, Math.floor(n)));
 }
 
-function errorMessage(err: unknown): string {
+/** `Name: message` of a thrown value, for logs and for records' last error. */
+export function errorMessage(err: unknown): string {
   if (err && typeof err === 'object') {
     const e = err as { name?: string; message?: string };
     return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;

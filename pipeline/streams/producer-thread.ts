@@ -260,10 +260,6 @@ export class ThreadedKinesisProducer implements RecordProducer {
     return this._healthy;
   }
 
-  get capacityBytes(): number {
-    return this.maxBufferBytes;
-  }
-
   get isClosed(): boolean {
     return this.closed;
   }

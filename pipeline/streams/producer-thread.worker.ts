@@ -6,7 +6,7 @@
 import { Buffer } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 import { kinesisClient } from './aws-clients';
-import { KinesisProducer } from './kinesis-producer';
+import { errorMessage, KinesisProducer } from './kinesis-producer';
 import type { FromWorker, ToWorker, WorkerData } from './producer-thread';
 
 const port = parentPort!;
@@ -37,7 +37,7 @@ const producers = streams.map(
     new KinesisProducer({
       ...options,
       client,
-      onPutRecords: (r) => post({ t: 'report', report: { ...r, error: r.error === undefined ? undefined : errorText(r.error) } }),
+      onPutRecords: (r) => post({ t: 'report', report: { ...r, error: r.error === undefined ? undefined : errorMessage(r.error) } }),
       onHealthChange: (healthy) => post({ t: 'health', stream: s, healthy }),
     }),
 );
@@ -95,12 +95,4 @@ function receive(buf: ArrayBuffer, length: number): void {
     );
   }
   settledOne();
-}
-
-function errorText(err: unknown): string {
-  if (err && typeof err === 'object') {
-    const e = err as { name?: string; message?: string };
-    return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
-  }
-  return String(err);
 }
