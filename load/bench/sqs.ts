@@ -102,7 +102,7 @@ type LoopResult = Trip & { deletedTotal: number };
 async function loopInThreads(endpoint: string, QueueUrl: string, seconds: number): Promise<LoopResult> {
   const job: LoopJob = { endpoint, QueueUrl, seconds };
   // Workers don't inherit tsx's loader hooks: register them first, then load this file.
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
   const results = await Promise.all(
     Array.from(
       { length: CLIENT_THREADS },

@@ -13,9 +13,9 @@ import { send } from './http.testkit';
 const ROOT = join(import.meta.dirname, '..', '..');
 const children = new Set<ChildProcess>();
 
-function furrow(args: string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+function furrow(args: string[], cwd = ROOT): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'furrow.mjs'), ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -70,25 +70,31 @@ describe('furrow collector (child process)', () => {
     expect(bad.out()).toContain('--config FILE is required');
   });
 
-  it('SIGTERM flushes the buffered records to the raw stream before exiting', async () => {
-    const file = join(dir, 'pipeline.json');
+  // The thread placement runs from a directory outside the project: its worker must still find its loader.
+  it.each([
+    { thread: false, cwd: 'the project', stream: 'raw-direct' },
+    { thread: true, cwd: 'a foreign directory', stream: 'raw-threaded' },
+  ])('SIGTERM flushes the buffered records to the raw stream before exiting (sink.thread $thread, started from $cwd)', async ({ thread, stream }) => {
+    await createStreams(client, [stream]);
+    const file = join(dir, `pipeline-${stream}.json`);
     writeFileSync(
       file,
       JSON.stringify({
         aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } },
-        collector: { port: 0, sink: { buffer: { timeLimitMs: 600_000, recordLimit: 500, byteLimit: 3_145_728 } } },
+        streams: { raw: stream },
+        collector: { port: 0, sink: { thread, buffer: { timeLimitMs: 600_000, recordLimit: 500, byteLimit: 3_145_728 } } },
       }),
     );
-    const c = furrow(['collector', '--config', file]);
+    const c = furrow(['collector', '--config', file], thread ? dir : ROOT);
     const port = await waitForPort(c.out);
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 5; i++) expect((await send(url, { path: `/i?e=pv&n=${i}` })).status).toBe(200);
     expect((await send(url, { method: 'POST', path: '/com.snowplowanalytics.snowplow/tp2', body: '{"n":"post"}' })).status).toBe(200);
     // buffered (10-minute time limit): nothing on the stream yet
-    expect(await readAll(client, 'raw')).toEqual([]);
+    expect(await readAll(client, stream)).toEqual([]);
     c.child.kill('SIGTERM');
     expect(await c.exited).toBe(0);
-    const recs = (await readAll(client, 'raw')).map((r) => decodeCollectorPayload(r.data));
+    const recs = (await readAll(client, stream)).map((r) => decodeCollectorPayload(r.data));
     expect(recs.map((p) => p.querystring)).toEqual(['e=pv&n=0', 'e=pv&n=1', 'e=pv&n=2', 'e=pv&n=3', 'e=pv&n=4', '']);
     expect(recs[5]!.body).toBe('{"n":"post"}');
     expect(c.out()).toContain('shutdown: buffers flushed');

@@ -94,6 +94,8 @@ export async function startCollector(pipeline: PipelineConfig, opts: { logger?: 
       onHealthChange,
       onThreadError: (err) => logger.fatal({ err: err.stack ?? String(err) }, 'producer thread died: its buffered records are lost'),
     });
+    // A worker that cannot start (its code failed to load) stops start-up: serving would lose every record.
+    await thread.ready;
     good = thread.producers[0]!;
     bad = thread.producers[1]!;
     closeSinks = (timeoutMs) => thread.close(timeoutMs);

@@ -124,6 +124,16 @@ describe('KinesisProducerThread: producers in a worker thread, against the emula
     expect(p.bufferedBytes).toBe(0);
   });
 
+  it('ready resolves once the worker has built its producers, and rejects when the worker dies before that', async () => {
+    const { thread } = await start([{}]);
+    await expect(thread.ready).resolves.toBeUndefined();
+    const names = [`t${++streamNo}`];
+    const doomed = new KinesisProducerThread({ aws: emulatorSettings(emu.endpoint), streams: [{ streamName: names[0]! }] });
+    threads.push(doomed);
+    await (doomed as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect(doomed.ready).rejects.toThrow(/producer thread exited/);
+  });
+
   it('a worker that dies fails every record it held (never a silent loss), turns unhealthy and refuses new records', async () => {
     const names = [`t${++streamNo}`];
     await createStreams(client, names);

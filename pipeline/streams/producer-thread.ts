@@ -65,6 +65,8 @@ export type FromWorker =
   | { t: 'report'; report: Omit<PutRecordsReport, 'error'> & { error?: string } }
   | { t: 'health'; stream: number; healthy: boolean }
   | { t: 'closed'; stream: number; lost: number }
+  /** The worker loaded its code and built its producers. */
+  | { t: 'ready' }
   | { t: 'chunk'; buf: ArrayBuffer };
 
 /** Main → worker messages. */
@@ -105,14 +107,28 @@ export class KinesisProducerThread {
   private readonly closeWaiters = new Map<number, (lost: number) => void>();
   private dead: Error | undefined;
   private exited: Promise<void>;
+  private markReady!: () => void;
+  private readyFailed!: (err: Error) => void;
+  /**
+   * Resolves once the worker has loaded and built its producers; rejects if it dies first (say, its code cannot
+   * be loaded). Await it before serving, so a broken thread stops start-up instead of losing records.
+   */
+  readonly ready: Promise<void>;
 
   constructor(private readonly opts: KinesisProducerThreadOptions) {
     this.handOffMs = Math.max(0, opts.handOffMs ?? 1);
     const data: WorkerData = { aws: opts.aws, streams: opts.streams };
     // Workers don't inherit tsx's loader hooks (bin/furrow.mjs registers them in the main thread only).
+    // An eval'd worker resolves bare specifiers from the process's cwd, so tsx is named by its resolved URL: a
+    // collector started outside the project directory must still find it.
     const entry = new URL('./producer-thread.worker.ts', import.meta.url).href;
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
     this.worker = new Worker(boot, { eval: true, workerData: data });
+    let failReady!: (err: Error) => void;
+    this.ready = new Promise<void>((resolve, reject) => ((this.markReady = resolve), (failReady = reject)));
+    this.ready.catch(() => undefined); // a caller that never awaits it still learns of a death from onThreadError
+    this.readyFailed = failReady;
     // The stand-ins' close() decides when the thread ends; an idle worker must not keep a stopped process alive.
     this.worker.unref();
     this.producers = opts.streams.map((s, i) => new ThreadedKinesisProducer(this, i, s));
@@ -200,6 +216,8 @@ export class KinesisProducerThread {
       case 'chunk':
         if (m.buf.byteLength === CHUNK_BYTES && this.pool.length < POOL_MAX) this.pool.push(m.buf);
         return;
+      case 'ready':
+        return this.markReady();
       case 'closed': {
         const w = this.closeWaiters.get(m.stream);
         this.closeWaiters.delete(m.stream);
@@ -212,6 +230,7 @@ export class KinesisProducerThread {
   private die(err: Error): void {
     if (this.dead) return;
     this.dead = err;
+    this.readyFailed(err);
     const expected = this.producers.every((p) => p.isClosed);
     if (!expected) this.opts.onThreadError?.(err);
     for (const p of this.producers) p.abandon(err);

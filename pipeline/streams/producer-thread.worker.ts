@@ -42,6 +42,8 @@ const producers = streams.map(
     }),
 );
 
+post({ t: 'ready' });
+
 port.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'records':
