@@ -142,18 +142,24 @@ export class Edge {
     try {
       await this.applyFaults(service, operation, res);
       if (res.destroyed) return;
-      let input: unknown = {};
-      if (req.body.length > 0) {
-        try {
-          // Kinesis bodies are base64 and ASCII keys: decoding ASCII as latin1 is a plain copy, far cheaper than UTF-8.
-          input = JSON.parse(isAscii(req.body) ? req.body.toString('latin1') : req.body.toString('utf8'));
-        } catch {
-          throw new AwsError('SerializationException', 'Malformed JSON request body', 400);
+      const handler = this.opts.json[service];
+      const ascii = isAscii(req.body);
+      // A service may read the body in place (Kinesis PutRecords); undefined means parse it as usual.
+      let out = ascii && handler.handleRaw ? handler.handleRaw(operation, req.body) : undefined;
+      if (out === undefined) {
+        let input: unknown = {};
+        if (req.body.length > 0) {
+          try {
+            // Kinesis bodies are base64 and ASCII keys: decoding ASCII as latin1 is a plain copy, far cheaper than UTF-8.
+            input = JSON.parse(ascii ? req.body.toString('latin1') : req.body.toString('utf8'));
+          } catch {
+            throw new AwsError('SerializationException', 'Malformed JSON request body', 400);
+          }
         }
+        if (typeof input !== 'object' || input === null || Array.isArray(input))
+          throw new AwsError('SerializationException', 'The request body must be a JSON object', 400);
+        out = await handler.handle(operation, input, req);
       }
-      if (typeof input !== 'object' || input === null || Array.isArray(input))
-        throw new AwsError('SerializationException', 'The request body must be a JSON object', 400);
-      const out = await this.opts.json[service].handle(operation, input, req);
       if (res.destroyed) return;
       this.send(res, 200, headers, JSON.stringify(out ?? {}));
     } catch (err) {

@@ -41,6 +41,11 @@ export interface JsonService {
   readonly name: 'kinesis' | 'sqs' | 'dynamodb';
   /** Returns the JSON output object, or throws `AwsError`. May be async (SQS long polling). */
   handle(operation: string, input: any, req: EdgeRequest): unknown;
+  /**
+   * Optional fast path over the raw (ASCII) body, tried before it is parsed: the output object, or undefined
+   * to have the edge parse the body and call `handle`. Must answer exactly as `handle` would.
+   */
+  handleRaw?(operation: string, body: Buffer): unknown;
   /** Rewrite journals from snapshots, stop timers. */
   close?(): void;
 }

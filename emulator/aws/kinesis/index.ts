@@ -14,7 +14,8 @@ import {
   toHex32,
   type StreamMode,
 } from './model';
-import type { HotBudget } from './log';
+import type { HotBudget, StoredRecord } from './log';
+import { scanPutRecords } from './put-records-scan';
 import { Checks, HASH_KEY, SEQUENCE_NUMBER, SHARD_ID, STREAM_ARN, STREAM_NAME, typeError } from './validate';
 
 export interface KinesisOptions {
@@ -462,10 +463,7 @@ export class KinesisService implements JsonService {
     const entries = list as Array<Record<string, unknown>>;
     const n = entries.length;
     // Pass 1: validate every entry and route it (nothing is stored unless the whole request is valid).
-    const shards = new Array<Shard>(n);
-    const sizes = new Array<number>(n);
-    let total = 0;
-    const v = new Checks({});
+    const route = new PutRouter(s, n);
     for (let i = 0; i < n; i++) {
       const e = entries[i];
       if (typeof e !== 'object' || e === null || Array.isArray(e)) throw typeError(`Records.${i + 1}`, 'a structure', e);
@@ -473,42 +471,54 @@ export class KinesisService implements JsonService {
       const key = e.PartitionKey;
       const explicit = e.ExplicitHashKey;
       if (typeof data !== 'string') {
-        if (data === undefined || data === null) v.add(null, `records.${i + 1}.member.data`, 'not be null');
+        if (data === undefined || data === null) route.v.add(null, `records.${i + 1}.member.data`, 'not be null');
         else throw typeError(`Records.${i + 1}.Data`, 'a base64 string', data);
         continue;
       }
       if (typeof key !== 'string') {
-        if (key === undefined || key === null) v.add(null, `records.${i + 1}.member.partitionKey`, 'not be null');
+        if (key === undefined || key === null) route.v.add(null, `records.${i + 1}.member.partitionKey`, 'not be null');
         else throw typeError(`Records.${i + 1}.PartitionKey`, 'a string', key);
         continue;
       }
-      const bytes = base64Bytes(data);
-      if (bytes < 0) throw new AwsError('SerializationException', `Base64 decoding of Records.${i + 1}.Data failed.`, 400);
-      if (bytes > MAX_RECORD_BYTES) v.add(`${bytes} bytes`, `records.${i + 1}.member.data`, `have length less than or equal to ${MAX_RECORD_BYTES}`);
-      if (key.length < 1 || key.length > 256)
-        v.add(key, `records.${i + 1}.member.partitionKey`, key.length < 1 ? 'have length greater than or equal to 1' : 'have length less than or equal to 256');
-      let hex: string;
-      if (explicit !== undefined && explicit !== null) {
-        if (typeof explicit !== 'string') throw typeError(`Records.${i + 1}.ExplicitHashKey`, 'a string', explicit);
-        if (!HASH_KEY.pattern.test(explicit)) {
-          v.add(explicit, `records.${i + 1}.member.explicitHashKey`, `satisfy regular expression pattern: ${HASH_KEY.patternText}`);
-          continue;
-        }
-        hex = explicitHex(explicit);
-      } else {
-        hex = partitionHashHex(key);
-      }
-      const size = bytes + key.length;
-      if (size > MAX_RECORD_BYTES)
-        throw new AwsError('InvalidArgumentException', `The size of record ${i + 1} (data plus partition key) exceeds the limit of ${MAX_RECORD_BYTES} bytes.`, 400);
-      sizes[i] = size;
-      total += size;
-      shards[i] = s.route(hex);
+      route.entry(i, base64Bytes(data), key, explicit);
     }
-    v.done();
-    if (total > MAX_PUT_RECORDS_BYTES) throw new AwsError('InvalidArgumentException', `Records size exceeds 5 MB limit`, 400);
-
     // Pass 2: admit (strict mode), number and store.
+    return this.storePut(s, route, (log, i, counter, rec) => {
+      rec.Data = entries[i]!.Data as string;
+      log.push(counter, rec);
+    }, (i) => entries[i]!.Data as string);
+  }
+
+  /**
+   * PutRecords read in place from the request body (see put-records-scan.ts): each record's base64 text is
+   * copied from the body straight into its shard's storage, never becoming a JS string. Undefined when the body
+   * is not in the plain shape the SDKs send; the edge then parses it and calls `handle`.
+   */
+  handleRaw(operation: string, body: Buffer): unknown {
+    if (operation !== 'PutRecords') return undefined;
+    const scan = scanPutRecords(body);
+    if (scan === undefined) return undefined;
+    const input: Record<string, unknown> = {};
+    if (scan.streamName !== undefined) input.StreamName = scan.streamName;
+    if (scan.streamArn !== undefined) input.StreamARN = scan.streamArn;
+    const s = this.resolveStream(new Checks(input), input, 'StreamARN', true);
+    const route = new PutRouter(s, scan.n);
+    const { dataStart, dataEnd } = scan;
+    for (let i = 0; i < scan.n; i++) route.entry(i, base64BytesAt(body, dataStart[i]!, dataEnd[i]!), scan.partitionKeys[i]!, scan.explicitHashKeys[i]);
+    return this.storePut(s, route, (log, i, counter, rec) => log.pushBytes(counter, rec, body, dataStart[i]!, dataEnd[i]!), (i) =>
+      body.toString('latin1', dataStart[i]!, dataEnd[i]!),
+    );
+  }
+
+  /** PutRecords' second pass, whatever the records' source: admit (strict mode), number, store, journal, answer. */
+  private storePut(
+    s: Stream,
+    route: PutRouter,
+    store: (log: Shard['log'], i: number, counter: number, rec: StoredRecord) => void,
+    dataText: (i: number) => string,
+  ): unknown {
+    route.done();
+    const { n, shards, sizes, keys } = route;
     const now = this.ctx.now();
     const at = this.arrival(s, now);
     const out = new Array<Record<string, string>>(n);
@@ -524,11 +534,10 @@ export class KinesisService implements JsonService {
         };
         continue;
       }
-      const e = entries[i]!;
       const counter = s.counter++;
       const seq = shard.seqOf(counter);
-      shard.log.push(counter, { SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: e.Data as string, PartitionKey: e.PartitionKey as string });
-      if (journaled) journaled.push([shard.index, seq, at, e.Data as string, e.PartitionKey as string]);
+      store(shard.log, i, counter, { SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: '', PartitionKey: keys[i]! });
+      if (journaled) journaled.push([shard.index, seq, at, dataText(i), keys[i]!]);
       out[i] = { SequenceNumber: seq, ShardId: shard.id };
     }
     // Journaled before the answer leaves; the records are already applied in memory but not yet visible to anyone.
@@ -898,6 +907,67 @@ export class KinesisService implements JsonService {
  * Decoded size of a base64 string, or -1 when its length cannot be base64. The characters themselves are not
  * checked: a full scan costs as much as parsing the request, and SDKs always send valid base64.
  */
+/** PutRecords' first pass: validate each entry's sizes and key, and route it to a shard. */
+class PutRouter {
+  readonly v = new Checks({});
+  readonly shards: Shard[];
+  readonly sizes: number[];
+  readonly keys: string[];
+  private total = 0;
+
+  constructor(
+    private readonly s: Stream,
+    readonly n: number,
+  ) {
+    this.shards = new Array<Shard>(n);
+    this.sizes = new Array<number>(n);
+    this.keys = new Array<string>(n);
+  }
+
+  /** `bytes`: the decoded size of the entry's data (-1: not base64). */
+  entry(i: number, bytes: number, key: string, explicit: unknown): void {
+    const v = this.v;
+    if (bytes < 0) throw new AwsError('SerializationException', `Base64 decoding of Records.${i + 1}.Data failed.`, 400);
+    if (bytes > MAX_RECORD_BYTES) v.add(`${bytes} bytes`, `records.${i + 1}.member.data`, `have length less than or equal to ${MAX_RECORD_BYTES}`);
+    if (key.length < 1 || key.length > 256)
+      v.add(key, `records.${i + 1}.member.partitionKey`, key.length < 1 ? 'have length greater than or equal to 1' : 'have length less than or equal to 256');
+    let hex: string;
+    if (explicit !== undefined && explicit !== null) {
+      if (typeof explicit !== 'string') throw typeError(`Records.${i + 1}.ExplicitHashKey`, 'a string', explicit);
+      if (!HASH_KEY.pattern.test(explicit)) {
+        v.add(explicit, `records.${i + 1}.member.explicitHashKey`, `satisfy regular expression pattern: ${HASH_KEY.patternText}`);
+        return;
+      }
+      hex = explicitHex(explicit);
+    } else {
+      hex = partitionHashHex(key);
+    }
+    const size = bytes + key.length;
+    if (size > MAX_RECORD_BYTES)
+      throw new AwsError('InvalidArgumentException', `The size of record ${i + 1} (data plus partition key) exceeds the limit of ${MAX_RECORD_BYTES} bytes.`, 400);
+    this.sizes[i] = size;
+    this.keys[i] = key;
+    this.total += size;
+    this.shards[i] = this.s.route(hex);
+  }
+
+  /** Throws the collected validation errors, or the request-size error. */
+  done(): void {
+    this.v.done();
+    if (this.total > MAX_PUT_RECORDS_BYTES) throw new AwsError('InvalidArgumentException', `Records size exceeds 5 MB limit`, 400);
+  }
+}
+
+/** `base64Bytes` of the text in body[start, end). */
+function base64BytesAt(body: Buffer, start: number, end: number): number {
+  const len = end - start;
+  if (len === 0) return 0;
+  if ((len & 3) !== 0) return -1;
+  let pad = 0;
+  if (body[end - 1] === 61) pad = body[end - 2] === 61 ? 2 : 1;
+  return (len >>> 2) * 3 - pad;
+}
+
 function base64Bytes(s: string): number {
   const len = s.length;
   if (len === 0) return 0;

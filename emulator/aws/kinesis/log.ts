@@ -77,7 +77,33 @@ export class RecordLog {
     this.hotBytes += b;
     const budget = this.budget;
     budget.used += b;
-    if (this.hotBytes > budget.perShard || budget.used > budget.total) this.demote();
+    if (this.hotBytes > budget.perShard || budget.used > budget.total) this.demote(Math.min(budget.perShard, this.hotBytes) >>> 1);
+  }
+
+  /**
+   * Store a record whose base64 data is `src[start, end)` (a PutRecords body read in place) straight into the
+   * cold tier: the text never becomes a JS string. Older hot records are demoted first, to keep slot order.
+   */
+  pushBytes(counter: number, rec: StoredRecord, src: Buffer, start: number, end: number): void {
+    if (this.hot.length > 0) this.demote(0);
+    if (this.used === this.counters.length) this.grow();
+    const i = this.used++;
+    this.counters[i] = counter;
+    this.arrivals[i] = rec.ApproximateArrivalTimestamp;
+    const dl = end - start;
+    this.dataLens[i] = dl;
+    const key = rec.PartitionKey;
+    const need = dl + key.length * 3;
+    let buf = this.current;
+    if (buf === undefined || this.currentOff + need > buf.length) buf = this.newChunk(need);
+    const off = this.currentOff;
+    src.copy(buf, off, start, end);
+    const kl = key.length === 0 ? 0 : buf.write(key, off + dl, 'utf8');
+    this.currentOff = off + dl + kl;
+    this.chunkOf[i] = this.chunks.length - 1;
+    this.offsets[i] = off;
+    this.keyLens[i] = kl;
+    this.coldEnd = this.used;
   }
 
   counterAt(abs: number): number {
@@ -169,9 +195,8 @@ export class RecordLog {
     this.hot = [];
   }
 
-  /** Move the oldest hot records to the cold tier until the hot tier is at half its per-shard budget. */
-  private demote(): void {
-    const target = Math.min(this.budget.perShard, this.hotBytes) >>> 1;
+  /** Move the oldest hot records to the cold tier until the hot tier holds at most `target` bytes. */
+  private demote(target: number): void {
     const hot = this.hot;
     let k = 0;
     while (k < hot.length && this.hotBytes > target) {
