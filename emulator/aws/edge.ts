@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { AwsError } from './errors';
 import { FaultInjector, validateFaultRule, type FaultRule } from './faults';
-import type { EdgeRequest, JsonService, RestService, ServiceName } from './types';
+import { RawJson, type EdgeRequest, type JsonService, type RestService, type ServiceName } from './types';
 
 type AnyReq = IncomingMessage | Http2ServerRequest;
 type AnyRes = ServerResponse | Http2ServerResponse;
@@ -161,7 +161,7 @@ export class Edge {
         out = await handler.handle(operation, input, req);
       }
       if (res.destroyed) return;
-      this.send(res, 200, headers, JSON.stringify(out ?? {}));
+      this.send(res, 200, headers, out instanceof RawJson ? out.bytes : JSON.stringify(out ?? {}));
     } catch (err) {
       this.stats.errors[service]++;
       const e = this.asAwsError(err, service, operation);

@@ -22,6 +22,11 @@ export interface EdgeResponse {
   body?: Buffer | string;
 }
 
+/** A JSON service's answer already serialised (Kinesis GetRecords builds its bytes from stored records). */
+export class RawJson {
+  constructor(readonly bytes: Buffer) {}
+}
+
 /** What the edge gives every service. */
 export interface ServiceContext {
   readonly region: string;

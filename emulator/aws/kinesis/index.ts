@@ -1,6 +1,6 @@
 import { AwsError } from '../errors';
 import type { Journal } from '../journal';
-import type { EdgeRequest, JsonService, ServiceContext } from '../types';
+import { RawJson, type EdgeRequest, type JsonService, type ServiceContext } from '../types';
 import {
   MAX_HASH_KEY,
   Shard,
@@ -661,8 +661,10 @@ export class KinesisService implements JsonService {
       to++;
     }
     if (this.strict) this.limitsOf(shard, now).outBytes.spend(bytes);
-    const out: Record<string, unknown> = { Records: shard.read(from, to) };
+    const out: Record<string, unknown> = {};
     const atEnd = to === end;
+    // The records' JSON is built from their stored bytes; the other members follow it.
+    const answer = () => new RawJson(log.recordsJson(from, to, '{"Records":', JSON.stringify(out).replace(/^\{/, ',')));
     if (atEnd && !shard.open) {
       // A closed shard read to its end: no next iterator, and where to go next.
       out.MillisBehindLatest = 0;
@@ -673,11 +675,11 @@ export class KinesisService implements JsonService {
           ParentShards: ch.adjacentParent ? [ch.parent!, ch.adjacentParent] : [ch.parent!],
           HashKeyRange: { StartingHashKey: ch.hashStart.toString(), EndingHashKey: ch.hashEnd.toString() },
         }));
-      return out;
+      return answer();
     }
     out.NextShardIterator = encodeIterator(s, shard.index, to, now);
     out.MillisBehindLatest = atEnd ? 0 : Math.max(0, Math.round(now - log.arrivalAt(to) * 1000));
-    return out;
+    return answer();
   }
 
   // ---------------------------------------------------------------------------------------------------------
