@@ -13,9 +13,10 @@ import { send } from './http.testkit';
 const ROOT = join(import.meta.dirname, '..', '..');
 const children = new Set<ChildProcess>();
 
-function furrow(args: string[], cwd = ROOT): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+function furrow(args: string[], cwd = ROOT, detached = false): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'furrow.mjs'), ...args], {
     cwd,
+    detached,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -25,6 +26,20 @@ function furrow(args: string[], cwd = ROOT): { child: ChildProcess; out: () => s
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => (children.delete(child), r(code))));
   return { child, out: () => out, exited };
+}
+
+/** A pipeline config for a collector on the test emulator, writing `stream`; buffered for 10 minutes unless SIGTERM flushes. */
+function writeConfig(dir: string, endpoint: string, stream: string, collector: Record<string, unknown>): string {
+  const file = join(dir, `pipeline-${stream}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      aws: { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } },
+      streams: { raw: stream },
+      collector: { port: 0, ...collector, sink: { ...(collector.sink as object), buffer: { timeLimitMs: 600_000, recordLimit: 500, byteLimit: 3_145_728 } } },
+    }),
+  );
+  return file;
 }
 
 async function waitForPort(out: () => string, timeoutMs = 20_000): Promise<number> {
@@ -76,15 +91,7 @@ describe('furrow collector (child process)', () => {
     { thread: true, cwd: 'a foreign directory', stream: 'raw-threaded' },
   ])('SIGTERM flushes the buffered records to the raw stream before exiting (sink.thread $thread, started from $cwd)', async ({ thread, stream }) => {
     await createStreams(client, [stream]);
-    const file = join(dir, `pipeline-${stream}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } },
-        streams: { raw: stream },
-        collector: { port: 0, sink: { thread, buffer: { timeLimitMs: 600_000, recordLimit: 500, byteLimit: 3_145_728 } } },
-      }),
-    );
+    const file = writeConfig(dir, emu.endpoint, stream, { sink: { thread } });
     const c = furrow(['collector', '--config', file], thread ? dir : ROOT);
     const port = await waitForPort(c.out);
     const url = `http://127.0.0.1:${port}`;
@@ -99,4 +106,62 @@ describe('furrow collector (child process)', () => {
     expect(recs[5]!.body).toBe('{"n":"post"}');
     expect(c.out()).toContain('shutdown: buffers flushed');
   });
+
+  // systemd and a terminal's Ctrl-C signal the whole process group; Kubernetes signals only the primary.
+  it.each([
+    { signalled: 'the primary', group: false },
+    { signalled: 'the whole process group', group: true },
+  ])('workers: 2 serves from two processes on one port, sums /metrics, and SIGTERM to $signalled flushes both before exit', async ({ group }) => {
+    const stream = group ? 'raw-cluster-group' : 'raw-cluster';
+    await createStreams(client, [stream]);
+    const file = writeConfig(dir, emu.endpoint, stream, { workers: 2 });
+    const c = furrow(['collector', '--config', file], ROOT, group);
+    await waitFor(() => /collector listening on \S+ \(2 workers\)/.test(c.out()), c.out);
+    const port = await waitForPort(c.out);
+    const url = `http://127.0.0.1:${port}`;
+    // a new connection per request: the primary deals connections to the workers in turn
+    for (let i = 0; i < 10; i++) expect((await send(url, { path: `/i?e=pv&n=${i}`, headers: { connection: 'close' } })).status).toBe(200);
+    const metrics = (await send(url, { path: '/metrics', headers: { connection: 'close' } })).body.toString();
+    expect(metrics).toMatch(/furrow_collector_http_requests_total\{route="pixel",status="200"\} 10\b/);
+    const pids = new Set([...c.out().matchAll(/"pid":(\d+)[^\n]*"msg":"collector listening on http/g)].map((m) => m[1]));
+    expect(pids.size).toBe(3); // two workers and the primary's summary line
+    expect(await readAll(client, stream)).toEqual([]); // buffered (10-minute time limit)
+    if (group) process.kill(-c.child.pid!, 'SIGTERM');
+    else c.child.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+    const recs = (await readAll(client, stream)).map((r) => decodeCollectorPayload(r.data));
+    expect(recs.map((p) => p.querystring).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `e=pv&n=${i}`).sort());
+    const flushed = [...c.out().matchAll(/"good":(\d+)[^\n]*shutdown: buffers flushed/g)].map((m) => Number(m[1]));
+    expect(flushed).toHaveLength(2);
+    expect(flushed.every((n) => n > 0)).toBe(true); // both workers served and flushed
+  });
+  it('workers: 2 replaces a worker that dies, and keeps serving on the same port', async () => {
+    const file = join(dir, 'pipeline-cluster-restart.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } },
+        collector: { port: 0, workers: 2 },
+      }),
+    );
+    const c = furrow(['collector', '--config', file]);
+    await waitFor(() => /\(2 workers\)/.test(c.out()), c.out);
+    const port = await waitForPort(c.out);
+    const workerPids = () => [...c.out().matchAll(/"pid":(\d+)[^\n]*"goodStream"/g)].map((m) => Number(m[1]));
+    const [victim] = workerPids();
+    process.kill(victim!, 'SIGKILL');
+    await waitFor(() => workerPids().length === 3, c.out);
+    expect(c.out()).toContain('collector worker died');
+    for (let i = 0; i < 6; i++) expect((await send(`http://127.0.0.1:${port}`, { path: '/health', headers: { connection: 'close' } })).status).toBe(200);
+    c.child.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+  });
 });
+
+async function waitFor(cond: () => boolean, out: () => string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out; output:\n${out()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

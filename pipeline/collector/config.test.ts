@@ -12,6 +12,7 @@ describe('collector config section', () => {
     expect(c).toMatchObject({
       interface: '127.0.0.1',
       port: 9090,
+      workers: 1,
       cookie: { enabled: true, name: 'sp', secure: true, httpOnly: true },
       sameSite: 'None',
       cookieExpirationMs: 365 * 86_400_000,
@@ -36,6 +37,9 @@ describe('collector config section', () => {
 
   it('rejects what would misbehave, naming the field', () => {
     expect(() => parse({ port: 'x' })).toThrow(/collector\.port/);
+    expect(() => parse({ workers: 0 })).toThrow(/collector\.workers/);
+    expect(() => parse({ workers: 1.5 })).toThrow(/collector\.workers/);
+    expect(parse({ workers: 2 }).workers).toBe(2);
     expect(() => parse({ cookie: { sameSite: 'sometimes' } })).toThrow(ConfigError);
     expect(() => parse({ ackMode: 'fire-and-forget' })).toThrow(/ackMode/);
     expect(() => parse({ nope: 1 })).toThrow(/unknown field 'nope'/);

@@ -12,6 +12,13 @@ export type AckMode = 'buffered' | 'ack';
 export interface CollectorConfig {
   interface: string;
   port: number;
+  /**
+   * HTTP worker processes sharing the port (node:cluster), each with its own event loop and Kinesis producers
+   * (default 1: one process, no cluster). One per core on a dedicated instance: a Node event loop uses one
+   * core, so this is how the collector uses the rest. /metrics sums every worker; /health answers for the
+   * worker that serves it.
+   */
+  workers: number;
   /** Custom two-segment paths → the path recorded (and routed), e.g. `/com.acme/track` → `/com.snowplowanalytics.snowplow/tp2`. */
   paths: Record<string, string>;
   enableDefaultRedirect: boolean;
@@ -93,6 +100,7 @@ export const collectorConfigSchema = obj({
   interface: strDefault('127.0.0.1'),
   port: { type: 'integer', minimum: 0, maximum: 65535, default: 9090 },
   paths: { type: 'object', additionalProperties: { type: 'string', pattern: '^/' }, default: {} },
+  workers: { type: 'integer', minimum: 1, maximum: 256, default: 1 },
   enableDefaultRedirect: bool(false),
   redirectDomains: strings(),
   redirectMacro: obj({ enabled: bool(false), placeholder: str }),

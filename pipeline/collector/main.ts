@@ -11,12 +11,11 @@ import pino, { type Logger } from 'pino';
 import type { Command } from '../cli';
 import { parsePortFlag } from '../runtime/index';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index';
-import { kinesisClient } from '../streams/aws-clients';
-import { KinesisProducer, type PutRecordsReport } from '../streams/kinesis-producer';
-import { KinesisProducerThread, type RecordProducer } from '../streams/producer-thread';
+import type { PutRecordsReport } from '../streams/kinesis-producer';
+import type { RecordProducer } from '../streams/producer-thread';
+import type { CollectorServer } from './server';
+import { clusterMetricsText, isCollectorWorker, runCollectorPrimary } from './cluster';
 import { collectorConfig, type ResolvedCollectorConfig } from './config';
-import { CollectorMetrics } from './metrics';
-import { CollectorServer } from './server';
 
 const HELP = `Usage: furrow collector --config FILE [--port PORT]
 
@@ -31,7 +30,12 @@ Options:
   --port PORT     override collector.port (0 picks a free port; the bound port is logged)
   -h, --help      this text
 
-Signals: SIGTERM/SIGINT flush the buffered records to Kinesis before exiting.`;
+With collector.workers > 1 the collector runs as that many HTTP worker processes sharing the port
+(node:cluster; one per core on a dedicated instance): /metrics sums every worker, a worker that dies is
+replaced, and SIGTERM/SIGINT make every worker flush before the primary exits.
+
+Signals: SIGTERM/SIGINT flush the buffered records to Kinesis before exiting; repeated signals do not
+cut the flush short (SIGKILL does).`;
 
 export const COLLECTOR_VERSION: string = (() => {
   try {
@@ -53,6 +57,14 @@ export interface RunningCollector {
 
 /** Start a collector from a parsed pipeline config (tests call this directly; the CLI through `command`). */
 export async function startCollector(pipeline: PipelineConfig, opts: { logger?: Logger; portOverride?: number } = {}): Promise<RunningCollector> {
+  // Loaded here, not at the top: a cluster primary (collector.workers > 1) never serves and stays small.
+  const [{ kinesisClient }, { KinesisProducer }, { KinesisProducerThread }, { CollectorMetrics }, { CollectorServer }] = await Promise.all([
+    import('../streams/aws-clients'),
+    import('../streams/kinesis-producer'),
+    import('../streams/producer-thread'),
+    import('./metrics'),
+    import('./server'),
+  ]);
   const config = collectorConfig(pipeline);
   if (opts.portOverride !== undefined) config.port = opts.portOverride;
   const logger = opts.logger ?? pino({ name: 'furrow-collector', level: config.logLevel });
@@ -61,6 +73,7 @@ export async function startCollector(pipeline: PipelineConfig, opts: { logger?: 
   const metrics = new CollectorMetrics(() =>
     sinks.map((s) => ({ stream: s.streamName, bufferedBytes: () => s.bufferedBytes, healthy: () => s.healthy })),
   );
+  if (isCollectorWorker()) metrics.text = clusterMetricsText(metrics.registry);
   const producerOptions = (streamName: string) => ({
     streamName,
     byteLimit: config.sink.buffer.byteLimit,
@@ -159,6 +172,13 @@ export const command: Command = {
     if (!values.config) throw new Error('--config FILE is required (see --help)');
     const portOverride = parsePortFlag(values.port);
     const pipeline = loadPipelineConfig(values.config);
+    const config = collectorConfig(pipeline);
+    if (config.workers > 1 && !isCollectorWorker()) {
+      // The primary: forks `workers` processes that each run this command as a worker (below).
+      const logger = pino({ name: 'furrow-collector', level: config.logLevel });
+      process.exitCode = await runCollectorPrimary({ workers: config.workers, logger, host: config.interface });
+      return;
+    }
     let running: RunningCollector;
     try {
       running = await startCollector(pipeline, { portOverride });
@@ -167,9 +187,11 @@ export const command: Command = {
       throw err;
     }
     const lost = await new Promise<number>((resolve) => {
+      // shutdown() runs once; later signals (a cluster primary forwarding the group's SIGTERM, a second Ctrl-C)
+      // must not kill the process while it flushes. SIGKILL still does.
       const stop = () => void running.shutdown().then(resolve);
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
     });
     process.exitCode = lost > 0 ? 1 : 0;
     // Everything is flushed and closed; don't let a stray handle keep a stopped collector alive.

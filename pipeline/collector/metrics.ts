@@ -12,6 +12,8 @@ export interface BufferSource {
 
 export class CollectorMetrics {
   readonly registry = new Registry();
+  /** The text `GET /metrics` answers: this registry's, or in a cluster worker every worker's (see cluster.ts). */
+  text: () => Promise<string> = () => this.registry.metrics();
   /** Requests by route, then status: plain counts on the hot path, handed to prom-client when scraped. */
   private readonly requestCounts = new Map<string, Map<number, { count: number; reported: number }>>();
   private readonly recordsWritten: Counter<'stream'>;

@@ -181,8 +181,8 @@ export class CollectorServer {
         return this.reply(res, route.kind, ok ? 200 : 503, { 'content-type': TEXT }, ok ? 'ok' : 'Service Unavailable');
       }
       case 'metrics':
-        return void this.opts.metrics.registry
-          .metrics()
+        return void this.opts.metrics
+          .text()
           .then((text) => this.reply(res, 'metrics', 200, { 'content-type': this.opts.metrics.registry.contentType }, text))
           .catch((err) => this.internalError(res, 'metrics', err));
       case 'robots':

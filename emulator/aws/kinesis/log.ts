@@ -185,7 +185,7 @@ export class RecordLog {
       o += out.write(tails[k]!, o, 'utf8');
     }
     out[o++] = 0x5d; // ]
-    o += out.write(suffix, o, 'utf8');
+    out.write(suffix, o, 'utf8');
     return out;
   }
 
