@@ -123,6 +123,7 @@ describe('furrow collector (child process)', () => {
     for (let i = 0; i < 10; i++) expect((await send(url, { path: `/i?e=pv&n=${i}`, headers: { connection: 'close' } })).status).toBe(200);
     const metrics = (await send(url, { path: '/metrics', headers: { connection: 'close' } })).body.toString();
     expect(metrics).toMatch(/furrow_collector_http_requests_total\{route="pixel",status="200"\} 10\b/);
+    expect(metrics).toMatch(/furrow_collector_sink_healthy\{stream="[^"]+"\} 1\b/); // min over the workers, not a sum
     const pids = new Set([...c.out().matchAll(/"pid":(\d+)[^\n]*"msg":"collector listening on http/g)].map((m) => m[1]));
     expect(pids.size).toBe(3); // two workers and the primary's summary line
     expect(await readAll(client, stream)).toEqual([]); // buffered (10-minute time limit)

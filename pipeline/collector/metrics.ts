@@ -61,6 +61,8 @@ export class CollectorMetrics {
       help: '1 when the stream sink is healthy',
       labelNames: ['stream'],
       registers,
+      // With collector.workers > 1: 1 only while every worker's sink is healthy.
+      aggregator: 'min',
       collect() {
         for (const s of sources()) this.set({ stream: s.stream }, s.healthy() ? 1 : 0);
       },
