@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { ConfigError, parsePipelineConfig } from '../config/index';
 import { collectorConfig, parseDuration } from './config';
 
@@ -40,6 +41,8 @@ describe('collector config section', () => {
     expect(() => parse({ workers: 0 })).toThrow(/collector\.workers/);
     expect(() => parse({ workers: 1.5 })).toThrow(/collector\.workers/);
     expect(parse({ workers: 2 }).workers).toBe(2);
+    expect(parse({ workers: 'auto' }).workers).toBe(availableParallelism());
+    expect(() => parse({ workers: 'many' })).toThrow(/collector\.workers: must be integer or must be "auto"/);
     expect(() => parse({ cookie: { sameSite: 'sometimes' } })).toThrow(ConfigError);
     expect(() => parse({ ackMode: 'fire-and-forget' })).toThrow(/ackMode/);
     expect(() => parse({ nope: 1 })).toThrow(/unknown field 'nope'/);

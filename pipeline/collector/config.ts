@@ -4,6 +4,7 @@
  * Snowplow-style strings where Snowplow uses them (`cookie.expiration: "365 days"`). Stream names come
  * from the shared `streams` section (`raw` for good records, `bad1` for size_violation bad rows).
  */
+import { availableParallelism } from 'node:os';
 import { ConfigError, section, type PipelineConfig } from '../config/index';
 
 export type SameSite = 'None' | 'Lax' | 'Strict';
@@ -16,9 +17,9 @@ export interface CollectorConfig {
    * HTTP worker processes sharing the port (node:cluster), each with its own event loop and Kinesis producers
    * (default 1: one process, no cluster). One per core on a dedicated instance: a Node event loop uses one
    * core, so this is how the collector uses the rest. /metrics sums every worker; /health answers for the
-   * worker that serves it.
+   * worker that serves it. `"auto"`: one per core the process may use (`os.availableParallelism()`).
    */
-  workers: number;
+  workers: number | 'auto';
   /** Custom two-segment paths → the path recorded (and routed), e.g. `/com.acme/track` → `/com.snowplowanalytics.snowplow/tp2`. */
   paths: Record<string, string>;
   enableDefaultRedirect: boolean;
@@ -100,7 +101,7 @@ export const collectorConfigSchema = obj({
   interface: strDefault('127.0.0.1'),
   port: { type: 'integer', minimum: 0, maximum: 65535, default: 9090 },
   paths: { type: 'object', additionalProperties: { type: 'string', pattern: '^/' }, default: {} },
-  workers: { type: 'integer', minimum: 1, maximum: 256, default: 1 },
+  workers: { oneOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }], default: 1 },
   enableDefaultRedirect: bool(false),
   redirectDomains: strings(),
   redirectMacro: obj({ enabled: bool(false), placeholder: str }),
@@ -175,6 +176,8 @@ export function parseDuration(text: string, where: string): number {
 
 /** The section plus derived values, checked for consistency. */
 export interface ResolvedCollectorConfig extends CollectorConfig {
+  /** `"auto"` resolved to this machine's cores. */
+  workers: number;
   cookieExpirationMs: number;
   corsMaxAgeSeconds: number;
   hstsMaxAgeSeconds: number;
@@ -201,6 +204,7 @@ export function collectorConfig(config: PipelineConfig): ResolvedCollectorConfig
   }
   return {
     ...c,
+    workers: c.workers === 'auto' ? availableParallelism() : c.workers,
     sameSite,
     cookieExpirationMs: parseDuration(c.cookie.expiration, 'collector.cookie.expiration'),
     corsMaxAgeSeconds: Math.floor(parseDuration(c.cors.accessControlMaxAge, 'collector.cors.accessControlMaxAge') / 1000),

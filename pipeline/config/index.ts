@@ -78,13 +78,28 @@ export function loadPipelineConfig(file: string, env: NodeJS.ProcessEnv = proces
 }
 
 function describe(errors: ErrorObject[] | null | undefined, section: string): string {
-  return (errors ?? [])
-    .map((e) => {
-      const where = `${section}${e.instancePath.replace(/\//g, '.')}`;
-      if (e.keyword === 'additionalProperties') return `${where}: unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
-      return `${where}: ${e.message}`;
-    })
-    .join('; ');
+  const out: string[] = [];
+  // The alternatives of a oneOf that failed, by field: `collector.workers: must be integer or must be "auto"`.
+  const alternatives = new Map<string, string[]>();
+  for (const e of errors ?? []) {
+    const where = `${section}${e.instancePath.replace(/\//g, '.')}`;
+    if (e.keyword === 'oneOf') continue;
+    const text =
+      e.keyword === 'additionalProperties' ? `unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`
+      : e.keyword === 'const' ? `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`
+      : (e.message ?? 'is invalid');
+    if (!e.schemaPath.includes('/oneOf/')) {
+      out.push(`${where}: ${text}`);
+      continue;
+    }
+    const alt = alternatives.get(where);
+    if (alt) alt.push(text);
+    else {
+      alternatives.set(where, [text]);
+      out.push(where); // placeholder, filled below
+    }
+  }
+  return out.map((line) => (alternatives.has(line) ? `${line}: ${alternatives.get(line)!.join(' or ')}` : line)).join('; ');
 }
 
 /**

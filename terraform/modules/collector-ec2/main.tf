@@ -56,6 +56,8 @@ locals {
   app_settings = {
     paths  = var.custom_paths
     cookie = { domains = var.cookie_domains }
+    # One HTTP worker process per vCPU of whatever instance type is chosen.
+    workers = "auto"
   }
   secret_env = {}
 }
