@@ -14,7 +14,7 @@ import {
   toHex32,
   type StreamMode,
 } from './model';
-import type { HotBudget, StoredRecord } from './log';
+import type { HotBudget } from './log';
 import { scanPutRecords } from './put-records-scan';
 import { Checks, HASH_KEY, SEQUENCE_NUMBER, SHARD_ID, STREAM_ARN, STREAM_NAME, typeError } from './validate';
 
@@ -483,10 +483,9 @@ export class KinesisService implements JsonService {
       route.entry(i, base64Bytes(data), key, explicit);
     }
     // Pass 2: admit (strict mode), number and store.
-    return this.storePut(s, route, (log, i, counter, rec) => {
-      rec.Data = entries[i]!.Data as string;
-      log.push(counter, rec);
-    }, (i) => entries[i]!.Data as string);
+    const data = (i: number) => entries[i]!.Data as string;
+    return this.storePut(s, route, (log, i, counter, SequenceNumber, at) =>
+      log.push(counter, { SequenceNumber, ApproximateArrivalTimestamp: at, Data: data(i), PartitionKey: route.keys[i]! }), data);
   }
 
   /**
@@ -505,7 +504,7 @@ export class KinesisService implements JsonService {
     const route = new PutRouter(s, scan.n);
     const { dataStart, dataEnd } = scan;
     for (let i = 0; i < scan.n; i++) route.entry(i, base64BytesAt(body, dataStart[i]!, dataEnd[i]!), scan.partitionKeys[i]!, scan.explicitHashKeys[i]);
-    return this.storePut(s, route, (log, i, counter, rec) => log.pushBytes(counter, rec, body, dataStart[i]!, dataEnd[i]!), (i) =>
+    return this.storePut(s, route, (log, i, counter, _seq, at) => log.pushBytes(counter, at, route.keys[i]!, body, dataStart[i]!, dataEnd[i]!), (i) =>
       body.toString('latin1', dataStart[i]!, dataEnd[i]!),
     );
   }
@@ -514,7 +513,7 @@ export class KinesisService implements JsonService {
   private storePut(
     s: Stream,
     route: PutRouter,
-    store: (log: Shard['log'], i: number, counter: number, rec: StoredRecord) => void,
+    store: (log: Shard['log'], i: number, counter: number, sequenceNumber: string, arrival: number) => void,
     dataText: (i: number) => string,
   ): unknown {
     route.done();
@@ -536,7 +535,7 @@ export class KinesisService implements JsonService {
       }
       const counter = s.counter++;
       const seq = shard.seqOf(counter);
-      store(shard.log, i, counter, { SequenceNumber: seq, ApproximateArrivalTimestamp: at, Data: '', PartitionKey: keys[i]! });
+      store(shard.log, i, counter, seq, at);
       if (journaled) journaled.push([shard.index, seq, at, dataText(i), keys[i]!]);
       out[i] = { SequenceNumber: seq, ShardId: shard.id };
     }
@@ -960,23 +959,21 @@ class PutRouter {
   }
 }
 
-/** `base64Bytes` of the text in body[start, end). */
-function base64BytesAt(body: Buffer, start: number, end: number): number {
-  const len = end - start;
+/** Decoded size of `len` chars of base64 whose last two char codes are `last` and `beforeLast`; -1 if the length cannot be base64. */
+function base64Size(len: number, last: number | undefined, beforeLast: number | undefined): number {
   if (len === 0) return 0;
   if ((len & 3) !== 0) return -1;
-  let pad = 0;
-  if (body[end - 1] === 61) pad = body[end - 2] === 61 ? 2 : 1;
+  const pad = last === 61 ? (beforeLast === 61 ? 2 : 1) : 0;
   return (len >>> 2) * 3 - pad;
 }
 
 function base64Bytes(s: string): number {
-  const len = s.length;
-  if (len === 0) return 0;
-  if ((len & 3) !== 0) return -1;
-  let pad = 0;
-  if (s.charCodeAt(len - 1) === 61) pad = s.charCodeAt(len - 2) === 61 ? 2 : 1;
-  return (len >>> 2) * 3 - pad;
+  return base64Size(s.length, s.charCodeAt(s.length - 1), s.charCodeAt(s.length - 2));
+}
+
+/** `base64Bytes` of the text in body[start, end). */
+function base64BytesAt(body: Buffer, start: number, end: number): number {
+  return base64Size(end - start, body[end - 1], body[end - 2]);
 }
 
 function explicitHex(dec: string): string {

@@ -65,7 +65,7 @@ describe('RecordLog', () => {
           if (d.bytes) {
             // as the PutRecords scanner hands it over: a range of a larger body
             const body = Buffer.from(`{"Data":"${d.text}"}`, 'latin1');
-            log.pushBytes(i, { ...r, Data: '' }, body, 9, 9 + d.text.length);
+            log.pushBytes(i, r.ApproximateArrivalTimestamp, key, body, 9, 9 + d.text.length);
           } else log.push(i, r);
           all.push(r);
         });

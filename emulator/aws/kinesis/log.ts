@@ -71,11 +71,7 @@ export class RecordLog {
   }
 
   push(counter: number, rec: StoredRecord): void {
-    if (this.used === this.counters.length) this.grow();
-    const i = this.used++;
-    this.counters[i] = counter;
-    this.arrivals[i] = rec.ApproximateArrivalTimestamp;
-    this.dataLens[i] = rec.Data.length;
+    this.slot(counter, rec.ApproximateArrivalTimestamp, rec.Data.length);
     this.hot.push(rec);
     const b = rec.Data.length + rec.PartitionKey.length;
     this.hotBytes += b;
@@ -88,27 +84,37 @@ export class RecordLog {
    * Store a record whose base64 data is `src[start, end)` (a PutRecords body read in place) straight into the
    * cold tier: the text never becomes a JS string. Older hot records are demoted first, to keep slot order.
    */
-  pushBytes(counter: number, rec: StoredRecord, src: Buffer, start: number, end: number): void {
+  pushBytes(counter: number, arrival: number, partitionKey: string, src: Buffer, start: number, end: number): void {
     if (this.hot.length > 0) this.demote(-1); // all of them, empty records included
+    const i = this.slot(counter, arrival, end - start);
+    // plain: the scanner took it from a JSON string with no escapes or control characters, in ASCII
+    this.writeCold(i, (buf, off) => src.copy(buf, off, start, end), end - start, partitionKey, true);
+    this.coldEnd = this.used;
+  }
+
+  /** A new slot's columns; returns its index. */
+  private slot(counter: number, arrival: number, dataLen: number): number {
     if (this.used === this.counters.length) this.grow();
     const i = this.used++;
     this.counters[i] = counter;
-    this.arrivals[i] = rec.ApproximateArrivalTimestamp;
-    const dl = end - start;
-    this.dataLens[i] = dl;
-    const key = rec.PartitionKey;
-    const need = dl + key.length * 3;
+    this.arrivals[i] = arrival;
+    this.dataLens[i] = dataLen;
+    return i;
+  }
+
+  /** Append slot `s`'s data (`dataLen` bytes, written by `writeData`) and key to the current chunk. */
+  private writeCold(s: number, writeData: (buf: Buffer, off: number) => number, dataLen: number, key: string, plain: boolean): void {
+    const need = dataLen + key.length * 3;
     let buf = this.current;
     if (buf === undefined || this.currentOff + need > buf.length) buf = this.newChunk(need);
     const off = this.currentOff;
-    src.copy(buf, off, start, end);
+    const dl = writeData(buf, off);
     const kl = key.length === 0 ? 0 : buf.write(key, off + dl, 'utf8');
     this.currentOff = off + dl + kl;
-    this.chunkOf[i] = this.chunks.length - 1;
-    this.offsets[i] = off;
-    this.keyLens[i] = kl;
-    this.plain[i] = 1; // the scanner took it from a JSON string with no escapes or control characters, in ASCII
-    this.coldEnd = this.used;
+    this.chunkOf[s] = this.chunks.length - 1;
+    this.offsets[s] = off;
+    this.keyLens[s] = kl;
+    this.plain[s] = plain ? 1 : 0;
   }
 
   counterAt(abs: number): number {
@@ -133,14 +139,11 @@ export class RecordLog {
     const out = new Array<StoredRecord>(s1 - s0);
     const coldStop = s1 < coldEnd ? s1 : coldEnd;
     for (let s = s0; s < coldStop; s++) {
-      const chunk = this.chunks[this.chunkOf[s]!]!;
-      const off = this.offsets[s]!;
-      const dEnd = off + this.dataLens[s]!;
       out[s - s0] = {
         SequenceNumber: this.seqOf(this.counters[s]!),
         ApproximateArrivalTimestamp: this.arrivals[s]!,
-        Data: chunk.toString('latin1', off, dEnd),
-        PartitionKey: chunk.toString('utf8', dEnd, dEnd + this.keyLens[s]!),
+        Data: this.dataText(s),
+        PartitionKey: this.keyText(s),
       };
     }
     for (let s = coldStop; s < s1; s++) out[s - s0] = this.hot[s - coldEnd]!;
@@ -165,7 +168,7 @@ export class RecordLog {
       const hot = s >= this.coldEnd ? this.hot[s - this.coldEnd]! : undefined;
       const plain = hot === undefined && this.plain[s] === 1;
       heads[k] = `{"SequenceNumber":"${this.seqOf(this.counters[s]!)}","ApproximateArrivalTimestamp":${JSON.stringify(this.arrivals[s]!)},"Data":${plain ? '"' : ''}`;
-      const key = hot !== undefined ? hot.PartitionKey : this.chunks[this.chunkOf[s]!]!.toString('utf8', this.offsets[s]! + this.dataLens[s]!, this.offsets[s]! + this.dataLens[s]! + this.keyLens[s]!);
+      const key = hot !== undefined ? hot.PartitionKey : this.keyText(s);
       tails[k] = `${plain ? '"' : ''},"PartitionKey":${JSON.stringify(key)}}`;
       if (!plain) heads[k] += JSON.stringify(hot !== undefined ? hot.Data : this.dataText(s));
       size += Buffer.byteLength(heads[k]!, 'utf8') + (plain ? this.dataLens[s]! : 0) + Buffer.byteLength(tails[k]!, 'utf8');
@@ -193,6 +196,12 @@ export class RecordLog {
   private dataText(s: number): string {
     const off = this.offsets[s]!;
     return this.chunks[this.chunkOf[s]!]!.toString('latin1', off, off + this.dataLens[s]!);
+  }
+
+  /** A cold record's partition key. */
+  private keyText(s: number): string {
+    const dEnd = this.offsets[s]! + this.dataLens[s]!;
+    return this.chunks[this.chunkOf[s]!]!.toString('utf8', dEnd, dEnd + this.keyLens[s]!);
   }
 
   /** First absolute index whose counter is >= `counter` (or > when not inclusive). */
@@ -254,18 +263,7 @@ export class RecordLog {
     let k = 0;
     while (k < hot.length && this.hotBytes > target) {
       const r = hot[k]!;
-      const s = this.coldEnd + k;
-      const need = r.Data.length + r.PartitionKey.length * 3;
-      let buf = this.current;
-      if (buf === undefined || this.currentOff + need > buf.length) buf = this.newChunk(need);
-      const off = this.currentOff;
-      const dl = buf.write(r.Data, off, 'latin1');
-      const kl = r.PartitionKey.length === 0 ? 0 : buf.write(r.PartitionKey, off + dl, 'utf8');
-      this.currentOff = off + dl + kl;
-      this.chunkOf[s] = this.chunks.length - 1;
-      this.offsets[s] = off;
-      this.keyLens[s] = kl;
-      this.plain[s] = BASE64_TEXT.test(r.Data) ? 1 : 0;
+      this.writeCold(this.coldEnd + k, (buf, off) => buf.write(r.Data, off, 'latin1'), r.Data.length, r.PartitionKey, BASE64_TEXT.test(r.Data));
       this.hotBytes -= r.Data.length + r.PartitionKey.length;
       this.budget.used -= r.Data.length + r.PartitionKey.length;
       k++;
