@@ -12,7 +12,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { typeScriptWorker } from '../../pipeline/runtime/index';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -101,14 +102,12 @@ type LoopResult = Trip & { deletedTotal: number };
 /** Run `loop` in CLIENT_THREADS worker threads at once (each with its own SDK client) and add up. */
 async function loopInThreads(endpoint: string, QueueUrl: string, seconds: number): Promise<LoopResult> {
   const job: LoopJob = { endpoint, QueueUrl, seconds };
-  // Workers don't inherit tsx's loader hooks: register them first, then load this file.
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
   const results = await Promise.all(
     Array.from(
       { length: CLIENT_THREADS },
       () =>
         new Promise<LoopResult>((resolve, reject) => {
-          const w = new Worker(boot, { eval: true, workerData: job });
+          const w = typeScriptWorker(import.meta.url, { workerData: job });
           w.once('message', (r: LoopResult) => resolve(r));
           w.once('error', reject);
           w.once('exit', (code) => reject(new Error(`sqs bench client thread exited with ${code}`)));

@@ -1,10 +1,12 @@
 /**
  * What every long-running app shares: its version, a small HTTP server for `/health` and Prometheus
- * `/metrics`, and a signal handler that runs the app's graceful shutdown once.
+ * `/metrics`, a signal handler that runs the app's graceful shutdown once, and worker threads that run
+ * TypeScript.
  */
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 
 export const FURROW_VERSION: string = (() => {
@@ -14,6 +16,17 @@ export const FURROW_VERSION: string = (() => {
     return '0.0.0';
   }
 })();
+
+/**
+ * A worker thread running the TypeScript module at `entry` (a file URL). Workers don't inherit tsx's loader
+ * hooks (bin/furrow.mjs registers them in the main thread only), so the worker registers them first. An eval'd
+ * worker resolves bare specifiers from the process's working directory, so tsx is named by its resolved URL:
+ * an app started outside the project directory must still find it.
+ */
+export function typeScriptWorker(entry: string, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { ...options, eval: true });
+}
 
 export interface HealthReport {
   healthy: boolean;

@@ -17,7 +17,8 @@
  * Frame of one record: u8 stream, u32 id, u16 key bytes, key (UTF-8), u32 data bytes, data.
  */
 import { Buffer } from 'node:buffer';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { typeScriptWorker } from '../runtime/index';
 import type { AwsSettings } from './aws-clients';
 import {
   admitRecord,
@@ -118,17 +119,12 @@ export class KinesisProducerThread {
   constructor(private readonly opts: KinesisProducerThreadOptions) {
     this.handOffMs = Math.max(0, opts.handOffMs ?? 1);
     const data: WorkerData = { aws: opts.aws, streams: opts.streams };
-    // Workers don't inherit tsx's loader hooks (bin/furrow.mjs registers them in the main thread only).
-    // An eval'd worker resolves bare specifiers from the process's cwd, so tsx is named by its resolved URL: a
-    // collector started outside the project directory must still find it.
-    const entry = new URL('./producer-thread.worker.ts', import.meta.url).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-    this.worker = new Worker(boot, { eval: true, workerData: data });
-    let failReady!: (err: Error) => void;
-    this.ready = new Promise<void>((resolve, reject) => ((this.markReady = resolve), (failReady = reject)));
+    this.worker = typeScriptWorker(new URL('./producer-thread.worker.ts', import.meta.url).href, { workerData: data });
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.markReady = resolve;
+      this.readyFailed = reject;
+    });
     this.ready.catch(() => undefined); // a caller that never awaits it still learns of a death from onThreadError
-    this.readyFailed = failReady;
     // The stand-ins' close() decides when the thread ends; an idle worker must not keep a stopped process alive.
     this.worker.unref();
     this.producers = opts.streams.map((s, i) => new ThreadedKinesisProducer(this, i, s));
