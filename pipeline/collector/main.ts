@@ -56,7 +56,10 @@ export interface RunningCollector {
 }
 
 /** Start a collector from a parsed pipeline config (tests call this directly; the CLI through `command`). */
-export async function startCollector(pipeline: PipelineConfig, opts: { logger?: Logger; portOverride?: number } = {}): Promise<RunningCollector> {
+export async function startCollector(
+  pipeline: PipelineConfig,
+  opts: { logger?: Logger; portOverride?: number; /** The collector section, when the caller has resolved it already. */ config?: ResolvedCollectorConfig } = {},
+): Promise<RunningCollector> {
   // Loaded here, not at the top: a cluster primary (collector.workers > 1) never serves and stays small.
   const [{ kinesisClient }, { KinesisProducer }, { KinesisProducerThread }, { CollectorMetrics }, { CollectorServer }] = await Promise.all([
     import('../streams/aws-clients'),
@@ -65,7 +68,7 @@ export async function startCollector(pipeline: PipelineConfig, opts: { logger?: 
     import('./metrics'),
     import('./server'),
   ]);
-  const config = collectorConfig(pipeline);
+  const config = opts.config ?? collectorConfig(pipeline);
   if (opts.portOverride !== undefined) config.port = opts.portOverride;
   const logger = opts.logger ?? pino({ name: 'furrow-collector', level: config.logLevel });
   const processor = { artifact: 'furrow-collector', version: COLLECTOR_VERSION };
@@ -181,7 +184,7 @@ export const command: Command = {
     }
     let running: RunningCollector;
     try {
-      running = await startCollector(pipeline, { portOverride });
+      running = await startCollector(pipeline, { portOverride, config });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`collector port is already in use (set collector.port or --port)`, { cause: err });
       throw err;
