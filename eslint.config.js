@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.furrow/**', 'load/results/**', 'coverage/**', 'conformance/report/**', '.scratch/**'] },
+  { ignores: ['node_modules/**', '.furrow/**', 'load/results/**', 'coverage/**', 'conformance/report/**', '.scratch/**', 'build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,7 +3,7 @@
  * same-run baseline and ratio, and writes load/results/<date>.json and .md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Bench, BenchResult } from './bench/types';
 import { renderSvg } from './bench/svg';
 
@@ -46,11 +46,20 @@ async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const wanted = argv.filter((a) => !a.startsWith('--'));
   for (const w of wanted) if (!STAGES[w]) throw new Error(`unknown stage '${w}'; stages: ${Object.keys(STAGES).join(', ')}`);
+  // The apps the stages start run as deployed: from bin/build.mjs's bundle (built now if the sources changed),
+  // unless FURROW_FROM_SOURCE=1 asks for the TypeScript through tsx.
+  let runtime = 'TypeScript sources through tsx (FURROW_FROM_SOURCE=1)';
+  if (process.env.FURROW_FROM_SOURCE !== '1') {
+    const { build } = await import('../bin/build.mjs');
+    runtime = `bundle ${relative(join(import.meta.dirname, '..'), await build())}`;
+  }
+  process.stdout.write(`apps run from: ${runtime}\n`);
   const results: BenchResult[] = [];
   for (const name of wanted.length ? wanted : Object.keys(STAGES).filter((s) => !OPT_IN.has(s))) {
     process.stdout.write(`\n== ${name} ==\n`);
     const bench = await STAGES[name]!();
     const r = await bench({ quick });
+    (r.notes ??= []).push(`apps run from: ${runtime}`);
     for (const m of r.metrics)
       process.stdout.write(
         `  ${m.name}: ${fmt(m.value)} ${m.unit}` +

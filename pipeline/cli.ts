@@ -25,12 +25,18 @@ const commands: Record<string, () => Promise<Command>> = {
 function usage(): string {
   const lines = ['Usage: furrow <command> [options]', '', 'Commands:'];
   for (const name of Object.keys(commands)) lines.push(`  ${name}`);
-  lines.push('', 'Run `furrow <command> --help` for the options of one command.');
+  lines.push('', 'Run `furrow <command> --help` for the options of one command; `furrow --version` for the version.');
   return lines.join('\n');
 }
 
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    const { FURROW_VERSION, furrowRuntime } = await import('./runtime/project');
+    const bundle = process.env.FURROW_BUNDLE_DIR;
+    process.stdout.write(`furrow ${FURROW_VERSION} (${furrowRuntime() === 'bundle' && bundle ? `bundle ${bundle}` : 'TypeScript sources'})\n`);
+    return;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return;

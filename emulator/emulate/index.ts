@@ -24,6 +24,7 @@ import { Supervisor, type StageSpec } from './supervisor';
 import { DEFAULT_PORTS, EMULATE_NAMES, emulatePipelineConfig, type EmulatePorts } from './pipeline-config';
 import { SchemaDirectory } from './schemas';
 import { postgresWarehouse, snowflakeWarehouse, type WarehouseReader } from './warehouse';
+import { PROJECT_ROOT } from '../../pipeline/runtime/project';
 
 export interface EmulateOptions {
   /** Where config, logs and emulate.json go; default `.furrow` in the working directory. */
@@ -170,7 +171,7 @@ export async function startEmulate(opts: EmulateOptions = {}): Promise<RunningEm
     writeFileSync(configFile, JSON.stringify(pipeline, null, 2));
 
     const supervisor = new Supervisor({
-      furrowBin: resolve(import.meta.dirname, '../../bin/furrow.mjs'),
+      furrowBin: resolve(PROJECT_ROOT, 'bin', 'furrow.mjs'),
       logDir: join(stateDir, 'logs'),
       notify: say,
     });

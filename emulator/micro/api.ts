@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BadFilter, GoodFilter, MicroStore } from './store';
+import { PROJECT_ROOT } from '../../pipeline/runtime/project';
 
 /** What the Micro API needs from the rest of the laptop pipeline. */
 export interface MicroDeps {
@@ -120,7 +121,7 @@ export async function handleMicro(req: IncomingMessage, res: ServerResponse, dep
       case '/micro/status':
         return send(res, 200, { summary: store.summary(), stages: deps.status ? await deps.status() : null }), true;
       case '/micro/ui':
-        uiHtml ??= readFileSync(join(import.meta.dirname, 'ui.html'), 'utf8');
+        uiHtml ??= readFileSync(join(PROJECT_ROOT, 'emulator', 'micro', 'ui.html'), 'utf8');
         return send(res, 200, uiHtml, 'text/html; charset=utf-8'), true;
     }
     const iglu = /^\/micro\/iglu\/([^/]+)\/([^/]+)\/([^/]+)\/([0-9]+-[0-9]+-[0-9]+)$/.exec(path);

@@ -9,8 +9,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import { PROJECT_ROOT } from '../../pipeline/runtime/project';
 
-const CACHE_DIR = resolve(import.meta.dirname, '../../node_modules/.cache/furrow');
+const CACHE_DIR = resolve(PROJECT_ROOT, 'node_modules/.cache/furrow');
 
 let pristine: Promise<Blob | null> | null = null;
 
@@ -27,7 +28,7 @@ function inMemoryBlob(bytes: Uint8Array): Blob {
 
 function pgliteVersion(): string {
   try {
-    return (JSON.parse(readFileSync(resolve(import.meta.dirname, '../../node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

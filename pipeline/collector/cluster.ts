@@ -10,6 +10,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import { furrowRuntime } from '../runtime/project';
 
 const METRICS_REQUEST = 'furrow:collector-metrics?';
 const METRICS_ANSWER = 'furrow:collector-metrics!';
@@ -56,7 +57,7 @@ export function runCollectorPrimary(opts: ClusterOptions): Promise<number> {
       started.add(worker.id);
       if (!announced && started.size >= workers) {
         announced = true;
-        logger.info({ port: address.port, interface: opts.host, workers }, `collector listening on http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${address.port} (${workers} workers)`);
+        logger.info({ port: address.port, interface: opts.host, workers, runtime: furrowRuntime() }, `collector listening on http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${address.port} (${workers} workers)`);
       }
     });
     cluster.on('message', (worker: Worker, m: MetricsRequest) => {

@@ -4,12 +4,11 @@
  * mark /health unhealthy, keep serving for `preTerminationPeriodMs`, stop accepting, answer what is in
  * progress, flush the buffers (at most `shutdownTimeoutMs`), exit.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import type { Command } from '../cli';
 import { parsePortFlag } from '../runtime/index';
+import { FURROW_VERSION, furrowRuntime } from '../runtime/project';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index';
 import type { PutRecordsReport } from '../streams/kinesis-producer';
 import type { RecordProducer } from '../streams/producer-thread';
@@ -37,13 +36,7 @@ replaced, and SIGTERM/SIGINT make every worker flush before the primary exits.
 Signals: SIGTERM/SIGINT flush the buffered records to Kinesis before exiting; repeated signals do not
 cut the flush short (SIGKILL does).`;
 
-export const COLLECTOR_VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-})();
+export const COLLECTOR_VERSION: string = FURROW_VERSION;
 
 export interface RunningCollector {
   server: CollectorServer;
@@ -140,7 +133,7 @@ export async function startCollector(
   });
   const port = await server.listen();
   logger.info(
-    { port, interface: config.interface, goodStream: good.streamName, badStream: bad.streamName, ackMode: config.ackMode },
+    { port, interface: config.interface, goodStream: good.streamName, badStream: bad.streamName, ackMode: config.ackMode, runtime: furrowRuntime() },
     `collector listening on http://${config.interface.includes(':') ? `[${config.interface}]` : config.interface}:${port}`,
   );
   let shuttingDown: Promise<number> | null = null;

@@ -23,6 +23,7 @@ import {
   type SchemaKey,
 } from '../core/schema-key';
 import { NOT_FOUND, type RegistryError } from './errors';
+import { PROJECT_ROOT } from '../runtime/project';
 
 export type RepoResult<T> = { ok: true; value: T } | { ok: false; error: RegistryError };
 
@@ -48,7 +49,7 @@ export interface RepositoryRef {
 }
 
 /** Root of Furrow's core schema registry: the files are `pipeline/iglu/schemas/{vendor}/{name}/{format}/{version}`. */
-export const CORE_REGISTRY_ROOT = import.meta.dirname;
+export const CORE_REGISTRY_ROOT = join(PROJECT_ROOT, 'pipeline', 'iglu');
 /** The embedded `path` that designates Furrow's core schemas in a resolver config. */
 export const CORE_SCHEMAS_PATH = 'furrow:core';
 

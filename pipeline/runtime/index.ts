@@ -4,18 +4,10 @@
  * TypeScript.
  */
 import { createServer, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 
-export const FURROW_VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-})();
+export { FURROW_VERSION, PROJECT_ROOT, furrowRuntime } from './project';
 
 /**
  * A worker thread running the TypeScript module at `entry` (a file URL). Workers don't inherit tsx's loader
@@ -24,6 +16,8 @@ export const FURROW_VERSION: string = (() => {
  * an app started outside the project directory must still find it.
  */
 export function typeScriptWorker(entry: string, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
+  // A module of bin/build.mjs's bundle is plain JavaScript: no loader to register.
+  if (!entry.endsWith('.ts')) return new Worker(new URL(entry), options);
   const tsx = import.meta.resolve('tsx/esm/api');
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { ...options, eval: true });
 }

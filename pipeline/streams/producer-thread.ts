@@ -119,7 +119,9 @@ export class KinesisProducerThread {
   constructor(private readonly opts: KinesisProducerThreadOptions) {
     this.handOffMs = Math.max(0, opts.handOffMs ?? 1);
     const data: WorkerData = { aws: opts.aws, streams: opts.streams };
-    this.worker = typeScriptWorker(new URL('./producer-thread.worker.ts', import.meta.url).href, { workerData: data });
+    // Bundled (bin/build.mjs), the worker's module is an entry of its own beside this chunk.
+    const entry = import.meta.url.endsWith('.ts') ? './producer-thread.worker.ts' : './producer-thread.worker.mjs';
+    this.worker = typeScriptWorker(new URL(entry, import.meta.url).href, { workerData: data });
     this.ready = new Promise<void>((resolve, reject) => {
       this.markReady = resolve;
       this.readyFailed = reject;

@@ -17,6 +17,8 @@ trap 'rm -rf "$STAGE"' EXIT
 
 cp -R "$ROOT/bin" "$ROOT/pipeline" "$ROOT/emulator" "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/tsconfig.json" "$STAGE/"
 (cd "$STAGE" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund)
+# The bundle the apps run (bin/build.mjs; --ignore-scripts skipped the `prepare` script that makes it).
+(cd "$STAGE" && node bin/build.mjs)
 # Tests are not part of a release.
 find "$STAGE/pipeline" "$STAGE/emulator" -name '*.test.ts' -delete
 

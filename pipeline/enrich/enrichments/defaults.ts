@@ -7,6 +7,7 @@ import { existsSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PROJECT_ROOT } from '../../runtime/project';
 
 const SP = 'iglu:com.snowplowanalytics.snowplow';
 
@@ -101,7 +102,7 @@ export function linkGeoLite2Package(dir: string): boolean {
 }
 
 /** Furrow's own small robot lists (IAB file formats; NOT the licensed IAB/ABC list): `iab-lists/`. */
-export const FURROW_IAB_LISTS_DIR = join(import.meta.dirname, 'iab-lists');
+export const FURROW_IAB_LISTS_DIR = join(PROJECT_ROOT, 'pipeline', 'enrich', 'enrichments', 'iab-lists');
 
 /**
  * `iab_spiders_and_robots_enrichment` 1-0-1 reading the three list files from a local directory: by default
