@@ -195,7 +195,7 @@ export interface PayloadInput {
   ipAddress: string;
   path: string;
   querystring: string;
-  /** POST only ('' for an empty body). */
+  /** POST only ('' for an empty body); undefined when the caller hands its UTF-8 bytes to `splitAndSerialize` as `rawBody`. */
   body: string | undefined;
   rawHeaders: string[];
   seen: SeenHeaders;

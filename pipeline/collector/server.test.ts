@@ -219,6 +219,20 @@ describe('collector HTTP API', () => {
     expect(post!.querystring).toBe('');
   });
 
+  it('records a POST body in valid UTF-8 byte for byte, and one with invalid sequences decoded with U+FFFD', async () => {
+    const before = (await c.readRaw()).length;
+    const valid = Buffer.from('{"page":"Caf\u00e9 \u20ac \ud83d\ude00"}', 'utf8');
+    const invalid = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0x7d]);
+    for (const body of [valid, invalid]) expect((await send(c.url, { method: 'POST', path: '/com.acme.utf8/v1', body })).status).toBe(200);
+    const [v, i] = (await c.readRaw()).slice(before).map((r) => r.data);
+    const bodyBytes = (record: Buffer, body: Buffer) => record.includes(body);
+    expect(bodyBytes(v!, valid)).toBe(true);
+    expect(decodeCollectorPayload(v!).body).toBe(valid.toString('utf8'));
+    expect(bodyBytes(i!, invalid)).toBe(false);
+    expect(decodeCollectorPayload(i!).body).toBe(invalid.toString('utf8'));
+    expect(decodeCollectorPayload(i!).body).toContain('\ufffd');
+  });
+
   it('client IP: first X-Forwarded-For, else Forwarded for=, else the socket; IPv6 in brackets; unparseable XFF ignored', async () => {
     const before = (await c.readRaw()).length;
     const cases: [string, [string, string][]][] = [

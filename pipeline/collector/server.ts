@@ -3,7 +3,7 @@
  * Validity-blind: the answer never depends on what the payload contains, only on size, capacity and
  * routing (200 `ok` / pixel, 302 redirect or bounce, 400, 404, 408, 413, 503).
  */
-import { Buffer } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -291,13 +291,16 @@ export class CollectorServer {
       const isPost = req.method === 'POST';
       const contentType = isPost ? normaliseContentType(seen.contentType) : undefined;
       const ipAddress = clientIp(seen, req.socket.remoteAddress);
+      // A body in valid UTF-8 goes into the record as the bytes it came in (what encoding its string would write);
+      // any other is decoded, invalid sequences becoming U+FFFD, as Snowplow's collector reads it.
+      const rawBody = isPost && body !== undefined && isUtf8(body) ? body : undefined;
       const payload = buildPayload({
         now,
         collector: this.opts.collectorName,
         ipAddress,
         path: route.path,
         querystring: query,
-        body: isPost ? (body ? body.toString('utf8') : '') : undefined,
+        body: !isPost || rawBody !== undefined ? undefined : body ? body.toString('utf8') : '',
         rawHeaders: req.rawHeaders,
         seen,
         contentType,
@@ -305,7 +308,7 @@ export class CollectorServer {
         networkUserId: nuid,
       });
       const partitionKey = cfg.useIpAddressAsPartitionKey && ipAddress !== 'unknown' ? ipAddress.slice(0, 256) : randomUUID();
-      const records = splitAndSerialize(payload, { maxBytes: cfg.sink.maxBytes, maxPayloadSize: cfg.networking.maxPayloadSize, processor: this.opts.processor, now });
+      const records = splitAndSerialize(payload, { maxBytes: cfg.sink.maxBytes, maxPayloadSize: cfg.networking.maxPayloadSize, processor: this.opts.processor, now }, rawBody);
       const keyBytes = Buffer.byteLength(partitionKey);
       const goodBytes = records.good.reduce((n, r) => n + r.length + keyBytes, 0);
       const badBytes = records.bad.reduce((n, r) => n + r.length + keyBytes, 0);

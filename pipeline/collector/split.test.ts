@@ -118,4 +118,25 @@ describe('splitAndSerialize (the three size tiers)', () => {
       { numRuns: 300 },
     );
   });
+  it('property: a body handed over as its UTF-8 bytes (rawBody) gives exactly the records and bad rows of its string', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: 900 }), fc.constantFrom('x', 'é', '€', '😀')), { maxLength: 30 }),
+        fc.constantFrom(1000, 5000),
+        fc.boolean(),
+        (pads, maxBytes, selfDescribing) => {
+          const events = pads.map(([n, c], i) => ({ e: 'pv', eid: String(i), pad: c.repeat(n) }));
+          const p = selfDescribing ? post(events) : { ...base, body: JSON.stringify(events) };
+          const o = { maxBytes, maxPayloadSize: 20_000, processor, now: 1_700_000_000_000 };
+          const fromString = splitAndSerialize(p, o);
+          const withoutBody = { ...p };
+          delete withoutBody.body;
+          const fromBytes = splitAndSerialize(withoutBody, o, Buffer.from(p.body!, 'utf8'));
+          expect(fromBytes.good.map((b) => b.toString('hex'))).toEqual(fromString.good.map((b) => b.toString('hex')));
+          expect(fromBytes.bad.map((b) => b.toString('utf8'))).toEqual(fromString.bad.map((b) => b.toString('utf8')));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });

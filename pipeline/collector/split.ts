@@ -67,9 +67,14 @@ function parseBatch(body: string | undefined): { schema: string; events: string[
   return { schema: sd.schema, events: sd.data.map((e) => JSON.stringify(e)) };
 }
 
-export function splitAndSerialize(p: CollectorPayload, o: SplitOptions): SplitResult {
-  const whole = encodeCollectorPayload(p);
+/**
+ * `rawBody`: the POST body as valid UTF-8 bytes, in place of `p.body` (see `encodeCollectorPayload`); it is
+ * decoded only when the request has to be split or reported.
+ */
+export function splitAndSerialize(p: CollectorPayload, o: SplitOptions, rawBody?: Uint8Array): SplitResult {
+  const whole = encodeCollectorPayload(p, rawBody);
   if (whole.length < o.maxBytes) return { good: [whole], bad: [] };
+  if (rawBody !== undefined) p = { ...p, body: Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength).toString('utf8') };
   if (whole.length > o.maxPayloadSize)
     return {
       good: [],

@@ -235,6 +235,23 @@ describe('CollectorPayload codec against the thrift package (properties)', () =>
     );
   });
 
+  it('property: a body given as its UTF-8 bytes (rawBody) encodes byte-identical to the library writing its string, and the size function is exact', () => {
+    fc.assert(
+      fc.property(payloadArb(anyString), roundTripString, (p, body) => {
+        const bytes = Buffer.from(body, 'utf8');
+        // as the collector hands it over: a view into a larger buffer
+        const whole = Buffer.concat([Buffer.from('xx'), bytes, Buffer.from('y')]);
+        const view = new Uint8Array(whole.buffer, whole.byteOffset + 2, bytes.length);
+        const withoutBody = { ...p };
+        delete withoutBody.body;
+        const ours = encodeCollectorPayload(withoutBody, view);
+        expect(ours.equals(libraryWrite({ ...p, body }))).toBe(true);
+        expect(collectorPayloadSize(withoutBody, view)).toBe(ours.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("property: the library's TBinaryProtocol reader reads back exactly what we encoded (round trip)", () => {
     fc.assert(
       fc.property(payloadArb(roundTripString), (p) => {
