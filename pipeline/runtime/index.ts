@@ -10,13 +10,14 @@ import { Registry } from 'prom-client';
 export { FURROW_VERSION, PROJECT_ROOT, furrowRuntime } from './project';
 
 /**
- * A worker thread running the TypeScript module at `entry` (a file URL). Workers don't inherit tsx's loader
- * hooks (bin/furrow.mjs registers them in the main thread only), so the worker registers them first. An eval'd
- * worker resolves bare specifiers from the process's working directory, so tsx is named by its resolved URL:
- * an app started outside the project directory must still find it.
+ * A worker thread running the module at `entry` (a file URL): a TypeScript source, or a module of
+ * bin/build.mjs's bundle. Workers don't inherit tsx's loader hooks (bin/furrow.mjs registers them in the main
+ * thread only), so for a source the worker registers them first. An eval'd worker resolves bare specifiers
+ * from the process's working directory, so tsx is named by its resolved URL: an app started outside the
+ * project directory must still find it.
  */
 export function typeScriptWorker(entry: string, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
-  // A module of bin/build.mjs's bundle is plain JavaScript: no loader to register.
+  // A module of the bundle is plain JavaScript: no loader to register.
   if (!entry.endsWith('.ts')) return new Worker(new URL(entry), options);
   const tsx = import.meta.resolve('tsx/esm/api');
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { ...options, eval: true });
