@@ -37,7 +37,7 @@ function sourceFiles() {
   for (const dir of SOURCE_DIRS)
     for (const f of readdirSync(join(ROOT, dir), { recursive: true })) {
       const name = String(f);
-      if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.split(sep).includes('node_modules')) files.push(join(dir, name));
+      if (name.endsWith('.ts') && !name.endsWith('.test.ts')) files.push(join(dir, name));
     }
   return files.sort().concat(BUILD_INPUTS);
 }
@@ -46,7 +46,7 @@ function sourceFiles() {
 export function sourceFingerprint() {
   const hash = createHash('sha256');
   for (const file of sourceFiles()) {
-    hash.update(relative(ROOT, join(ROOT, file)).split(sep).join('/'));
+    hash.update(file.split(sep).join('/'));
     hash.update('\0');
     hash.update(readFileSync(join(ROOT, file)));
     hash.update('\0');

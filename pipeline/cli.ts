@@ -32,9 +32,9 @@ function usage(): string {
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-V') {
-    const { FURROW_VERSION, furrowRuntime } = await import('./runtime/project');
-    const bundle = process.env.FURROW_BUNDLE_DIR;
-    process.stdout.write(`furrow ${FURROW_VERSION} (${furrowRuntime() === 'bundle' && bundle ? `bundle ${bundle}` : 'TypeScript sources'})\n`);
+    const { FURROW_VERSION, bundleDir } = await import('./runtime/project');
+    const bundle = bundleDir();
+    process.stdout.write(`furrow ${FURROW_VERSION} (${bundle ? `bundle ${bundle}` : 'TypeScript sources'})\n`);
     return;
   }
   if (!name || name === '--help' || name === '-h' || name === 'help') {

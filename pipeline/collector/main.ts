@@ -36,8 +36,6 @@ replaced, and SIGTERM/SIGINT make every worker flush before the primary exits.
 Signals: SIGTERM/SIGINT flush the buffered records to Kinesis before exiting; repeated signals do not
 cut the flush short (SIGKILL does).`;
 
-export const COLLECTOR_VERSION: string = FURROW_VERSION;
-
 export interface RunningCollector {
   server: CollectorServer;
   port: number;
@@ -64,7 +62,7 @@ export async function startCollector(
   const config = opts.config ?? collectorConfig(pipeline);
   if (opts.portOverride !== undefined) config.port = opts.portOverride;
   const logger = opts.logger ?? pino({ name: 'furrow-collector', level: config.logLevel });
-  const processor = { artifact: 'furrow-collector', version: COLLECTOR_VERSION };
+  const processor = { artifact: 'furrow-collector', version: FURROW_VERSION };
   const sinks: RecordProducer[] = [];
   const metrics = new CollectorMetrics(() =>
     sinks.map((s) => ({ stream: s.streamName, bufferedBytes: () => s.bufferedBytes, healthy: () => s.healthy })),
@@ -129,7 +127,7 @@ export async function startCollector(
     logger,
     metrics,
     processor,
-    collectorName: `furrow-collector-${COLLECTOR_VERSION}-kinesis`,
+    collectorName: `furrow-collector-${FURROW_VERSION}-kinesis`,
   });
   const port = await server.listen();
   logger.info(

@@ -16,7 +16,7 @@ import { decodeCollectorPayload } from '../core/collector-payload';
 import { send } from '../collector/http.testkit';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FURROW_FROM_SOURCE: '' };
+const ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FURROW_FROM_SOURCE: '', FURROW_CODE: '' };
 
 describe('the production bundle (bin/build.mjs) in a copy of the project', () => {
   let copy: string;

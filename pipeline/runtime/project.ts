@@ -4,7 +4,7 @@
  * bin/build.mjs, a module no longer sits in its source folder.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 
 /** The nearest folder above this module holding Furrow's package.json (pipeline/runtime/ or build/<fingerprint>/). */
 export const PROJECT_ROOT: string = (() => {
@@ -18,5 +18,11 @@ export const FURROW_VERSION: string = (JSON.parse(readFileSync(join(PROJECT_ROOT
 
 /** `bundle` when bin/furrow.mjs runs the esbuild bundle, `source` when it runs the TypeScript through tsx. */
 export function furrowRuntime(): 'bundle' | 'source' {
-  return process.env.FURROW_RUNTIME === 'bundle' ? 'bundle' : 'source';
+  return bundleDir() === undefined ? 'source' : 'bundle';
+}
+
+/** The bundle this process runs, relative to the project root (`build/<fingerprint>`), if it runs one. */
+export function bundleDir(): string | undefined {
+  const code = process.env.FURROW_CODE; // set by bin/furrow.mjs: the bundle's cli.mjs, or `source`
+  return code && code !== 'source' ? relative(PROJECT_ROOT, dirname(code)).split(sep).join('/') : undefined;
 }
